@@ -1,0 +1,242 @@
+"""Settings: defaults < instance config file < NEWSLETTER_* environment.
+
+Everything the application reads from the outside world is validated here, once,
+so a malformed setting stops start-up with one clear line instead of failing
+later in a request or a task.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+ENV_PREFIX = "NEWSLETTER"
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "BROKER_URL": None,  # default: an embedded broker that needs no server
+    "REDIS_URL": None,  # locks and rate limits; memory when unset
+    "SMTP_URL": "smtp://127.0.0.1:8025",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SECRET_KEY": None,
+    "SECRET_KEY_FALLBACKS": "",
+    "FROM_ADDRESS": "Newsletter <newsletter@example.org>",
+    "RETURN_PATH_DOMAIN": "",
+    "SEND_RATE": 0,
+    "SMTP_POOL_SIZE": 4,
+    "BOUNCE_MAILBOX": "",
+    "TRACKING": "on",
+    "DKIM_SELECTOR": "",
+    "DKIM_PRIVATE_KEY_PATH": "",
+    "POSTAL_ADDRESS": "",
+    "SES_TOPIC_ARNS": "",
+    "POSTMARK_WEBHOOK_AUTH": "",
+    "MAILGUN_SIGNING_KEY": "",
+    "SENDGRID_PUBLIC_KEY": "",
+    "DEV_OUTBOX": False,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+}
+
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+BROKER_SCHEMES = ("redis", "rediss", "filesystem", "sqla+sqlite", "sqla+postgresql", "memory")
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+MAILBOX_SCHEMES = ("imap", "imaps", "pop3s", "maildir", "mbox")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str
+    instance_path: Path
+    database_url: str
+    broker_url: str
+    redis_url: str | None
+    smtp_url: str
+    base_url: str
+    secret_key: str
+    secret_key_fallbacks: tuple[str, ...]
+    from_address: str
+    return_path_domain: str
+    send_rate: float
+    smtp_pool_size: int
+    bounce_mailbox: str
+    tracking: bool
+    dkim_selector: str
+    dkim_private_key_path: str
+    postal_address: str
+    ses_topic_arns: tuple[str, ...]
+    postmark_webhook_auth: str
+    mailgun_signing_key: str
+    sendgrid_public_key: str
+    dev_outbox: bool
+    login_rate_limit: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    @property
+    def broker_folder(self) -> Path:
+        return self.instance_path / "broker"
+
+    @property
+    def outbox_folder(self) -> Path:
+        return self.instance_path / "outbox"
+
+    @property
+    def from_email(self) -> str:
+        return parseaddr(self.from_address)[1]
+
+    @property
+    def return_domain(self) -> str:
+        return self.return_path_domain or self.from_email.rpartition("@")[2]
+
+
+def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settings:
+    """Layer the sources into app.config, then validate them into Settings."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if overrides:
+        app.config.from_mapping(overrides)
+    return _validate(app.config, Path(app.instance_path))
+
+
+def _validate(cfg: Any, instance_path: Path) -> Settings:
+    env = str(cfg["ENV"]).lower()
+    if env not in ("development", "production", "testing"):
+        raise ConfigError(f"NEWSLETTER_ENV must be development, production or testing (got {env!r})")
+
+    database_url = cfg["DATABASE_URL"] or f"sqlite:///{instance_path / 'newsletter.db'}"
+    _check_url("DATABASE_URL", database_url, DATABASE_SCHEMES)
+    broker_url = cfg["BROKER_URL"] or "filesystem://"
+    _check_url("BROKER_URL", broker_url, BROKER_SCHEMES, need_host=False)
+    redis_url = cfg["REDIS_URL"] or None
+    if redis_url:
+        _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+    smtp_url = str(cfg["SMTP_URL"])
+    _check_url("SMTP_URL", smtp_url, SMTP_SCHEMES)
+    base_url = str(cfg["BASE_URL"]).rstrip("/")
+    _check_url("BASE_URL", base_url, ("http", "https"))
+    if env == "production" and not base_url.startswith("https://"):
+        raise ConfigError("NEWSLETTER_BASE_URL must be https:// in production (RFC 8058 links)")
+
+    secret_key = cfg["SECRET_KEY"]
+    if not secret_key:
+        if env == "production":
+            raise ConfigError("NEWSLETTER_SECRET_KEY is required in production")
+        secret_key = _dev_secret(instance_path)
+    secret_key = str(secret_key)
+    if env == "production" and len(secret_key) < 32:
+        raise ConfigError("NEWSLETTER_SECRET_KEY must be at least 32 characters in production")
+
+    from_address = str(cfg["FROM_ADDRESS"])
+    if "@" not in parseaddr(from_address)[1] or any(c in from_address for c in "\r\n"):
+        raise ConfigError(f"NEWSLETTER_FROM_ADDRESS must look like 'Name <addr@domain>' (got {from_address!r})")
+
+    bounce_mailbox = str(cfg["BOUNCE_MAILBOX"] or "")
+    if bounce_mailbox:
+        _check_url("BOUNCE_MAILBOX", bounce_mailbox, MAILBOX_SCHEMES, need_host=False)
+
+    return Settings(
+        env=env,
+        instance_path=instance_path,
+        database_url=database_url,
+        broker_url=broker_url,
+        redis_url=redis_url,
+        smtp_url=smtp_url,
+        base_url=base_url,
+        secret_key=secret_key,
+        secret_key_fallbacks=_split(cfg["SECRET_KEY_FALLBACKS"]),
+        from_address=from_address,
+        return_path_domain=str(cfg["RETURN_PATH_DOMAIN"] or ""),
+        send_rate=_number("SEND_RATE", cfg["SEND_RATE"], float, minimum=0),
+        smtp_pool_size=int(_number("SMTP_POOL_SIZE", cfg["SMTP_POOL_SIZE"], int, minimum=1)),
+        bounce_mailbox=bounce_mailbox,
+        tracking=_flag("TRACKING", cfg["TRACKING"]),
+        dkim_selector=str(cfg["DKIM_SELECTOR"] or ""),
+        dkim_private_key_path=str(cfg["DKIM_PRIVATE_KEY_PATH"] or ""),
+        postal_address=str(cfg["POSTAL_ADDRESS"] or ""),
+        ses_topic_arns=_split(cfg["SES_TOPIC_ARNS"]),
+        postmark_webhook_auth=str(cfg["POSTMARK_WEBHOOK_AUTH"] or ""),
+        mailgun_signing_key=str(cfg["MAILGUN_SIGNING_KEY"] or ""),
+        sendgrid_public_key=str(cfg["SENDGRID_PUBLIC_KEY"] or ""),
+        dev_outbox=_flag("DEV_OUTBOX", cfg["DEV_OUTBOX"]) and env != "production",
+        login_rate_limit=str(cfg["LOGIN_RATE_LIMIT"]),
+    )
+
+
+def _check_url(name: str, url: str, schemes: tuple[str, ...], *, need_host: bool = True) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in schemes:
+        raise ConfigError(
+            f"NEWSLETTER_{name} must start with one of {', '.join(s + '://' for s in schemes)}"
+            f" (got {_redact(url)!r})"
+        )
+    if need_host and not parts.scheme.startswith("sqlite") and not parts.hostname:
+        raise ConfigError(f"NEWSLETTER_{name} has no host (got {_redact(url)!r})")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError as exc:
+        raise ConfigError(f"NEWSLETTER_{name} has a bad port (got {_redact(url)!r})") from exc
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def _number(name: str, value: Any, kind: type, *, minimum: float) -> float:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"NEWSLETTER_{name} must be a number (got {value!r})") from None
+    if number < minimum:
+        raise ConfigError(f"NEWSLETTER_{name} must be at least {minimum} (got {value!r})")
+    return number
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "on", "true", "yes"):
+        return True
+    if text in ("0", "off", "false", "no", ""):
+        return False
+    raise ConfigError(f"NEWSLETTER_{name} must be on or off (got {value!r})")
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return tuple(part.strip() for part in str(value or "").split(",") if part.strip())
+
+
+def _dev_secret(instance_path: Path) -> str:
+    """Outside production, keep one random key in the instance folder across restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,90 @@
+"""Engine and sessions: one session per request or task; services commit, models never do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on, WAL for web + worker + beat in parallel, and real SAVEPOINTs.
+
+    pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented
+    recipe is to disable it and emit BEGIN ourselves.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The app's engine and session factory, kept in app.extensions['db']."""
+
+    def __init__(self, url: str, *, bind: Engine | Connection | None = None) -> None:
+        self.engine = bind if isinstance(bind, Engine) else make_engine(url)
+        session_bind: Engine | Connection = bind if bind is not None else self.engine
+        options: dict[str, Any] = {"expire_on_commit": False}
+        if isinstance(bind, Connection):
+            # Tests hand in a connection inside a transaction; commits become savepoints.
+            options["join_transaction_mode"] = "create_savepoint"
+        self.sessionmaker: Callable[[], Session] = sessionmaker(bind=session_bind, **options)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["db"] = self
+        app.teardown_appcontext(_close_session)
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        """A session for a task or a command; rolled back on error, always closed."""
+        session = self.sessionmaker()
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def get_db() -> Database:
+    return current_app.extensions["db"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The request's session, opened lazily."""
+    if "db_session" not in g:
+        g.db_session = get_db().sessionmaker()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()  # anything uncommitted is rolled back

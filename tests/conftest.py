@@ -1,0 +1,86 @@
+"""Shared fixtures: real databases built by the real migrations, rolled back per test.
+
+Every test that takes `db_session` (or `app`/`client`) runs twice: on SQLite and on
+PostgreSQL (`NEWSLETTER_TEST_POSTGRES_URL`). Each backend is migrated once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from newsletter.db import make_engine
+from newsletter.migrations import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "NEWSLETTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REPO = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def create_postgres_database(name: str) -> str:
+    """A fresh, empty database on the test server; returns its URL."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_database_url(backend: str, tmp_path: Path) -> tuple[str, str | None]:
+    """A new empty database of the given backend: (url, postgres name to drop or None)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}", None
+    name = f"newsletter_t_{uuid.uuid4().hex[:10]}"
+    return create_postgres_database(name), name
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        name = None
+    else:
+        name = f"newsletter_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        url = create_postgres_database(name)
+    eng = make_engine(url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    if name:
+        drop_postgres_database(name)
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def db_session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits are savepoints inside the test's transaction."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    session.close()
