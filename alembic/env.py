@@ -4,9 +4,9 @@ The connection comes from `config.attributes["connection"]` (tests, `newsletter 
 upgrade`) or else from the newsletter settings.
 """
 
-from alembic import context
 from sqlalchemy import Connection
 
+from alembic import context
 from newsletter.models import Base
 
 config = context.config
@@ -29,11 +29,14 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from newsletter.config import load_settings
-    from newsletter.db import make_engine
     from flask import Flask
 
-    url = config.get_main_option("sqlalchemy.url") or load_settings(Flask("newsletter")).database_url
+    from newsletter.config import load_settings
+    from newsletter.db import make_engine
+
+    url = (
+        config.get_main_option("sqlalchemy.url") or load_settings(Flask("newsletter")).database_url
+    )
     engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)

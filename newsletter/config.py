@@ -120,7 +120,9 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settin
 def _validate(cfg: Any, instance_path: Path) -> Settings:
     env = str(cfg["ENV"]).lower()
     if env not in ("development", "production", "testing"):
-        raise ConfigError(f"NEWSLETTER_ENV must be development, production or testing (got {env!r})")
+        raise ConfigError(
+            f"NEWSLETTER_ENV must be development, production or testing (got {env!r})"
+        )
 
     database_url = cfg["DATABASE_URL"] or f"sqlite:///{instance_path / 'newsletter.db'}"
     _check_url("DATABASE_URL", database_url, DATABASE_SCHEMES)
@@ -147,7 +149,9 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
 
     from_address = str(cfg["FROM_ADDRESS"])
     if "@" not in parseaddr(from_address)[1] or any(c in from_address for c in "\r\n"):
-        raise ConfigError(f"NEWSLETTER_FROM_ADDRESS must look like 'Name <addr@domain>' (got {from_address!r})")
+        raise ConfigError(
+            f"NEWSLETTER_FROM_ADDRESS must look like 'Name <addr@domain>' (got {from_address!r})"
+        )
 
     bounce_mailbox = str(cfg["BOUNCE_MAILBOX"] or "")
     if bounce_mailbox:

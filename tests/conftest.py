@@ -53,7 +53,9 @@ def fresh_database_url(backend: str, tmp_path: Path) -> tuple[str, str | None]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         name = None
@@ -81,6 +83,93 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def db_session(connection: Connection) -> Iterator[Session]:
     """A session whose commits are savepoints inside the test's transaction."""
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     yield session
     session.close()
+
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+
+
+def make_test_app(connection: Connection | None, tmp_path: Path, **overrides):  # type: ignore[no-untyped-def]
+    """An app bound to the test's connection (so its commits roll back with the test)."""
+    from newsletter import create_app
+
+    config = {
+        "ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "BROKER_URL": "memory://",
+        "DB_BIND": connection,
+        "DATABASE_URL": connection.engine.url.render_as_string(hide_password=False)
+        if connection is not None
+        else None,
+        "BASE_URL": "http://localhost",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(connection: Connection, tmp_path: Path):  # type: ignore[no-untyped-def]
+    app = make_test_app(connection, tmp_path)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_user(db_session: Session):  # type: ignore[no-untyped-def]
+    """Create a user through the real service; returns (user, password)."""
+    from newsletter.accounts import create_user
+
+    def _make(
+        email: str = "author@example.org",
+        role: str = "author",
+        password: str = "correct horse battery",
+    ):
+        return create_user(db_session, email=email, password=password, role=role), password
+
+    return _make
+
+
+@pytest.fixture
+def api_token(db_session: Session) -> str:
+    from newsletter.accounts import create_api_token
+
+    return create_api_token(db_session, name="tests")
+
+
+@pytest.fixture
+def login(client, make_user):  # type: ignore[no-untyped-def]
+    """Log a fresh user in through the real form; returns the user."""
+
+    def _login(role: str = "author", email: str | None = None):
+        user, password = make_user(email=email or f"{role}@example.org", role=role)
+        page = client.get("/login").get_data(as_text=True)
+        response = client.post(
+            "/login",
+            data={"email": user.email, "password": password, "csrf_token": csrf_token_from(page)},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return _login

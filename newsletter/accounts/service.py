@@ -1,0 +1,122 @@
+"""Account services: passwords hashed with argon2, API tokens stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from newsletter.models import ApiToken, Role, User, utcnow
+
+TOKEN_PREFIX = "nl_"
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+# Verifying against a real hash when the user does not exist keeps timing equal.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be honoured; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPrincipal:
+    """Who a valid API token acts for."""
+
+    token_id: int
+    name: str
+    user_id: int | None
+
+
+def normalize_login_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise AccountError(f"invalid email address: {exc}") from None
+
+
+def create_user(session: Session, *, email: str, password: str, role: Role | str) -> User:
+    email = normalize_login_email(email)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"role must be author or admin (got {role!r})") from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = User(email=email, password_hash=_hasher.hash(password), role=role)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AccountError(f"a user with email {email} already exists") from None
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; rehashes outdated hashes."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, *, name: str, user_id: int | None = None) -> str:
+    """Create a token and return it; only its digest is stored, so this is the one chance to see it."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AccountError("token name must be 1-100 characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, token_hash=_token_digest(token), user_id=user_id))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AccountError(f"a token named {name!r} already exists") from None
+    return token
+
+
+def revoke_api_token(session: Session, *, name: str) -> None:
+    revoked = session.execute(
+        update(ApiToken)
+        .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    if revoked != 1:
+        session.rollback()
+        raise AccountError(f"no active token named {name!r}")
+    session.commit()
+
+
+def user_for_token(session: Session, token: str) -> TokenPrincipal | None:
+    """The principal of a valid, unrevoked token; None for anything else."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    digest = _token_digest(token)
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if row is None or row.revoked_at is not None:
+        return None
+    # The lookup is by digest; compare again in constant time for good measure.
+    if not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return TokenPrincipal(token_id=row.id, name=row.name, user_id=row.user_id)

@@ -1,0 +1,156 @@
+"""The `newsletter` command line.
+
+Every command exits 0 on success and non-zero with one line on stderr otherwise;
+the app is built lazily so `--help` works even with broken settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from .config import ConfigError
+
+
+@contextlib.contextmanager
+def app_session() -> Iterator[tuple[Flask, Session]]:
+    """The current app and a session for one command."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.extensions["db"].session_scope() as session:
+        yield app, session
+
+
+# Commands that must not build the app in this process (they start their own).
+_NO_APP = {"dev"}
+
+
+@click.group(help="Self-hosted newsletters: import posts, compose issues, mail subscribers.")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand in _NO_APP or ctx.resilient_parsing:
+        return
+    from . import create_app
+
+    ctx.with_resource(create_app().app_context())
+
+
+@cli.group(help="The database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply all migrations (alembic upgrade head).")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    from .migrations import upgrade
+
+    with app_session() as (app, _session):
+        upgrade(app.extensions["db"].engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade", help="Revert migrations down to REVISION (base = empty).")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    from .migrations import downgrade
+
+    with app_session() as (app, _session):
+        downgrade(app.extensions["db"].engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@cli.group(help="Authors and admins.")
+def users() -> None:
+    pass
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise click.ClickException("no password on stdin")
+        return line.rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command("create", help="Create a user; the password is read from stdin or a prompt.")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["author", "admin"]), default="author", show_default=True)
+def users_create(email: str, role: str) -> None:
+    from .accounts import create_user
+
+    password = _read_password()
+    with app_session() as (_app, session):
+        user = create_user(session, email=email, password=password, role=role)
+        click.echo(f"created {user.role.value} {user.email}")
+
+
+@cli.group(help="API tokens for /api/v1.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help="Create a token and print it (only this once).")
+@click.argument("name")
+def tokens_create(name: str) -> None:
+    from .accounts import create_api_token
+
+    with app_session() as (_app, session):
+        click.echo(create_api_token(session, name=name))
+
+
+@tokens.command("revoke", help="Revoke the token called NAME.")
+@click.argument("name")
+def tokens_revoke(name: str) -> None:
+    from .accounts import revoke_api_token
+
+    with app_session() as (_app, session):
+        revoke_api_token(session, name=name)
+    click.echo(f"revoked {name}", err=True)
+
+
+@cli.command("dev", help="Run web + worker + beat + mail catcher on the embedded default.")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--smtp-port", default=8025, show_default=True)
+@click.option("--no-demo", is_flag=True, help="Do not load the demo author and posts.")
+def dev(port: int, smtp_port: int, no_demo: bool) -> None:
+    from .devtools.runner import run_dev
+
+    sys.exit(run_dev(port=port, smtp_port=smtp_port, demo=not no_demo))
+
+
+def _add_optional_groups() -> None:
+    """Command groups that live with their domain."""
+    with contextlib.suppress(ImportError):
+        from .posts.cli import posts
+
+        cli.add_command(posts)
+
+
+_add_optional_groups()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # one line for users; the traceback when debugging
+        if os.environ.get("NEWSLETTER_DEBUG"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0)

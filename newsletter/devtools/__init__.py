@@ -1,0 +1,1 @@
+"""Development-only pieces: the mail catcher and the `newsletter dev` runner."""

@@ -1,0 +1,134 @@
+"""Sending message bytes: SMTP (smtp://, smtp+starttls://, smtps://) or memory for tests.
+
+Errors are split the way the send pipeline needs them: a 4xx or a lost connection
+is temporary (retry with back-off), a 5xx is permanent for that address.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+
+class SendError(Exception):
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TemporaryFailure(SendError):
+    """Try again later (SMTP 4xx, timeouts, connection refused)."""
+
+
+class PermanentFailure(SendError):
+    """Do not try this address again for this message (SMTP 5xx)."""
+
+
+class EmailSender(Protocol):
+    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None: ...
+
+
+@dataclass
+class SentMessage:
+    envelope_from: str
+    recipients: list[str]
+    message: bytes
+
+
+@dataclass
+class MemorySender:
+    """Keeps messages in a list; stands in for SMTP in unit tests."""
+
+    outbox: list[SentMessage] = field(default_factory=list)
+
+    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
+        self.outbox.append(SentMessage(envelope_from, list(recipients), message))
+
+
+class SmtpSender:
+    """One reusable SMTP connection per thread, reopened when the server drops it."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        parts = urlsplit(url)
+        self.scheme = parts.scheme
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.scheme == "smtps":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.scheme == "smtp+starttls":
+                smtp.starttls(context=context)
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        return smtp
+
+    def _connection(self) -> smtplib.SMTP:
+        smtp = getattr(self._local, "smtp", None)
+        if smtp is None:
+            smtp = self._local.smtp = self._connect()
+        return smtp
+
+    def close(self) -> None:
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
+        for attempt in (1, 2):
+            try:
+                refused = self._connection().sendmail(envelope_from, list(recipients), message)
+            except smtplib.SMTPServerDisconnected:
+                # A pooled connection the server closed: reconnect once before giving up.
+                self._local.smtp = None
+                if attempt == 2:
+                    raise TemporaryFailure("SMTP server disconnected") from None
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()))
+                raise _classify(code, reply) from None
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                raise _classify(exc.smtp_code, exc.smtp_error) from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                raise TemporaryFailure(f"SMTP error: {exc}") from None
+            if refused:
+                code, reply = next(iter(refused.values()))
+                raise _classify(code, reply)
+            return
+
+
+def _classify(code: int, reply: bytes | str) -> SendError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    message = f"{code} {text}".strip()
+    if 500 <= code < 600:
+        return PermanentFailure(message, code=code)
+    return TemporaryFailure(message, code=code)
+
+
+def get_sender() -> EmailSender:
+    """The app's sender; tests may put a MemorySender in app.extensions['mail_sender']."""
+    sender = current_app.extensions.get("mail_sender")
+    if sender is None:
+        sender = SmtpSender(current_app.extensions["settings"].smtp_url)
+        current_app.extensions["mail_sender"] = sender
+    return sender  # type: ignore[no-any-return]

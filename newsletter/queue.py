@@ -1,0 +1,91 @@
+"""The Celery app bound to Flask, and publishing tasks only after the data they need is committed.
+
+Services enqueue tasks by name (`sends.send_batch`), so `newsletter/` never imports
+`worker/`; the worker process registers the task bodies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .config import Settings
+
+
+def init_celery(app: Flask, settings: Settings) -> Celery:
+    class FlaskTask(Task):  # type: ignore[misc]
+        """Every task body runs inside an application context."""
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(celery_config(settings))
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": False,
+        "result_expires": 3600,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "include": ["worker.tasks"],
+        "beat_schedule_filename": str(settings.instance_path / "celerybeat-schedule"),
+        "timezone": "UTC",
+    }
+    if settings.embedded_broker:
+        queue = ensure_folder(settings.broker_folder / "queue")
+        config["broker_transport_options"] = {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "processed_folder": str(ensure_folder(settings.broker_folder / "processed")),
+            "store_processed": False,
+            "polling_interval": 0.1,
+        }
+        config["result_backend"] = f"file://{ensure_folder(settings.broker_folder / 'results')}"
+    elif settings.broker_url.startswith("memory://"):
+        config["result_backend"] = "cache+memory://"  # tests that never start a worker
+    else:
+        config["result_backend"] = settings.redis_url or settings.broker_url
+    return config
+
+
+def ensure_folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def enqueue(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Publish a task by name now."""
+    return current_app.extensions["celery"].send_task(name, args=args, kwargs=kwargs)
+
+
+def enqueue_after_commit(session: Session, name: str, *args: Any, **kwargs: Any) -> None:
+    """Publish the task once the session commits, so it never runs before its rows exist."""
+    celery = current_app.extensions["celery"]
+    session.info.setdefault("pending_tasks", []).append((celery, name, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_pending(session: Session) -> None:
+    for celery, name, args, kwargs in session.info.pop("pending_tasks", []):
+        celery.send_task(name, args=args, kwargs=kwargs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop("pending_tasks", None)
