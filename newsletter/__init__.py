@@ -47,10 +47,33 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from .web import admin, auth, author, dev, errors, health, public
+    from .web import (
+        admin,
+        admin_subscribers,
+        archive,
+        auth,
+        author,
+        compose,
+        dev,
+        errors,
+        health,
+        public,
+        subscribe,
+    )
     from .web.api import bp as api_bp
 
-    for blueprint in (public.bp, auth.bp, author.bp, admin.bp, health.bp, dev.bp):
+    for blueprint in (
+        public.bp,
+        auth.bp,
+        author.bp,
+        compose.bp,
+        admin.bp,
+        admin_subscribers.bp,
+        subscribe.bp,
+        archive.bp,
+        health.bp,
+        dev.bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

@@ -127,7 +127,12 @@ def dev(port: int, smtp_port: int, no_demo: bool) -> None:
 
 def _add_optional_groups() -> None:
     """Command groups that live with their domain."""
-    with contextlib.suppress(ImportError):
+    from .compose.cli import issues
+    from .subscribers.cli import subscribers
+
+    cli.add_command(subscribers)
+    cli.add_command(issues)
+    with contextlib.suppress(ImportError):  # until post import lands
         from .posts.cli import posts
 
         cli.add_command(posts)

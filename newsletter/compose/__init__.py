@@ -1,0 +1,1 @@
+"""Turning posts into an issue; per-subscriber content."""

@@ -1,0 +1,1 @@
+"""Subscribers: signup with double opt-in, preferences, unsubscribe, suppression, import/export."""

@@ -1,0 +1,5 @@
+"""/api/v1/posts."""
+
+from __future__ import annotations
+
+from . import api  # noqa: F401 - operations attach to the shared Api
