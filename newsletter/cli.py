@@ -159,3 +159,7 @@ def main() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

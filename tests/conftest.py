@@ -164,12 +164,20 @@ def login(client, make_user):  # type: ignore[no-untyped-def]
 
     def _login(role: str = "author", email: str | None = None):
         user, password = make_user(email=email or f"{role}@example.org", role=role)
-        page = client.get("/login").get_data(as_text=True)
+        form_page = client.get("/login").get_data(as_text=True)
         response = client.post(
             "/login",
-            data={"email": user.email, "password": password, "csrf_token": csrf_token_from(page)},
+            data={
+                "email": user.email,
+                "password": password,
+                "csrf_token": csrf_token_from(form_page),
+            },
         )
         assert response.status_code == 302, response.get_data(as_text=True)
         return user
 
     return _login
+
+
+# End-to-end fixtures (live_stack, browser, page) live in tests/live.py.
+pytest_plugins = ["tests.live"]
