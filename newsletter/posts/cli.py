@@ -1,0 +1,29 @@
+"""`newsletter posts import SOURCE`: the command-line face of import_posts."""
+
+from __future__ import annotations
+
+import click
+
+from newsletter.db import get_db  # works inside the app context the main CLI provides
+
+from .errors import PostImportError
+from .sources import FORMATS
+from .store import import_posts
+
+posts = click.Group("posts", help="Import blog posts.")
+
+
+@posts.command("import")
+@click.argument("source")
+# A plain string, checked by the service, so a wrong value is one `error:` line too.
+@click.option("--format", "fmt", default=None, help=f"Skip detection: one of {', '.join(FORMATS)}.")
+def import_command(source: str, fmt: str | None) -> None:
+    """Import posts from a feed URL or file, a WXR export, a Markdown folder or a text scrape."""
+    try:
+        with get_db().session_scope() as session:
+            result = import_posts(session, source, fmt=fmt)
+    except PostImportError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise click.exceptions.Exit(1) from None
+    noun = "post" if result.total == 1 else "posts"
+    click.echo(f"imported {result.total} {noun} ({result.created} new, {result.updated} updated)")

@@ -1,0 +1,141 @@
+"""A folder of Markdown files with YAML front matter (title, date, categories, slug)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+from .errors import PostImportError
+from .parsed import ParsedPost, make_post
+from .sources import MARKDOWN_SUFFIXES, too_big
+
+# Raw HTML in Markdown is shown as text, never passed through; nh3 runs afterwards anyway.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def parse_markdown_dir(directory: Path, *, max_bytes: int) -> list[ParsedPost]:
+    """Every Markdown file under `directory`, in path order; the size cap is for all together."""
+    files = sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in MARKDOWN_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+    )
+    if not files:
+        raise PostImportError(f"no Markdown files (*.md, *.markdown) in {directory}")
+    total = 0
+    posts = []
+    for path in files:
+        name = path.relative_to(directory).as_posix()
+        total += path.stat().st_size
+        if total > max_bytes:
+            error = too_big(max_bytes)
+            raise PostImportError(error.message, position=name)
+        posts.append(parse_markdown_file(path.read_bytes(), name=name))
+    return posts
+
+
+def parse_markdown_file(data: bytes, *, name: str) -> ParsedPost:
+    text = _decode(data, name)
+    meta, body = _split_front_matter(text, name)
+    title = _string(meta.get("title"))
+    if not title and (heading := _H1.search(body)):
+        title = heading.group(1)
+        body = body[: heading.start()] + body[heading.end() :]  # the title is not body text
+    stem = name.rsplit(".", 1)[0]
+    slug = _string(meta.get("slug"))
+    categories = meta.get("categories", meta.get("category", []))
+    if isinstance(categories, str):
+        categories = categories.split(",")
+    if not isinstance(categories, list):
+        raise PostImportError(
+            "categories must be a list or a comma-separated string",
+            position=f"{name}, line {_key_line(text, 'categories')}",
+        )
+    return make_post(
+        guid=_string(meta.get("guid")) or f"markdown:{slug or stem}",
+        title=title or Path(stem).name.replace("-", " ").replace("_", " "),
+        url=_string(meta.get("url") or meta.get("canonical_url")) or None,
+        author=_string(meta.get("author")) or None,
+        published_at=_date(meta.get("date"), name=name, line=_key_line(text, "date")),
+        categories=[_string(c) for c in categories],
+        html=_MARKDOWN.render(body),
+        summary=_string(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
+        or None,
+        slug_hint=slug or None,
+    )
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PostImportError("not valid UTF-8", position=f"{name}, line {line}") from exc
+
+
+def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
+    """(front matter, body); a file may have no front matter."""
+    text = text.replace("\r\n", "\n")
+    first = text.split("\n", 1)[0].rstrip()
+    if first != "---":
+        return {}, text
+    closing = _FENCE.search(text, len(first) + 1)
+    if closing is None:
+        raise PostImportError(
+            "front matter is not closed by a '---' line", position=f"{name}, line 1"
+        )
+    raw = text[len(first) + 1 : closing.start()]
+    try:
+        meta = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the fence
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise PostImportError(
+            f"front matter is not valid YAML: {problem}", position=f"{name}, line {line}"
+        ) from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise PostImportError("front matter must be a mapping of keys", position=f"{name}, line 2")
+    return meta, text[closing.end() :].lstrip("\n")
+
+
+def _date(value: Any, *, name: str, line: int) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    text = str(value).strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        raise PostImportError(
+            f"date {text!r} is not a date (use YYYY-MM-DD or ISO 8601)",
+            position=f"{name}, line {line}",
+        ) from None
+
+
+def _key_line(text: str, key: str) -> int:
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def _string(value: Any) -> str:
+    return "" if value is None else str(value).strip()

@@ -1,0 +1,98 @@
+"""The format-neutral shape every importer produces."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from .cleaning import html_to_text, make_excerpt, sanitize_html
+from .mojibake import repair_mojibake
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPost:
+    """One post as read from a source, already cleaned, before it meets the DB."""
+
+    guid: str
+    title: str
+    url: str | None
+    author: str | None
+    published_at: datetime | None  # timezone-aware UTC
+    categories: tuple[str, ...]
+    html: str  # sanitized
+    excerpt: str  # plain text
+    slug_hint: str | None
+
+
+def make_post(
+    *,
+    guid: str | None,
+    title: str,
+    url: str | None,
+    author: str | None,
+    published_at: datetime | None,
+    categories: Iterable[str],
+    html: str,
+    summary: str | None = None,
+    slug_hint: str | None = None,
+) -> ParsedPost:
+    """Build a ParsedPost the same way for every format: repaired, sanitized, bounded.
+
+    `title` and `author` are plain text; `html` and `summary` are HTML.
+    `summary` is the source's own excerpt when it has one (HTML or text).
+    """
+    url = (url or "").strip() or None
+    if url and (len(url) > 2000 or urlsplit(url).scheme not in ("http", "https")):
+        url = None  # not a canonical web address we could link to
+    body = sanitize_html(repair_mojibake(html), base_url=url)
+    text = html_to_text(body)
+    title = _one_line(title) or make_excerpt(text, words=8) or "Untitled"
+    excerpt_text = html_to_text(repair_mojibake(summary)) if summary else ""
+    guid = (guid or "").strip() or url or stable_id("title", title)
+    if len(guid) > 500:
+        guid = stable_id("guid", guid)
+    return ParsedPost(
+        guid=guid,
+        title=_clip(title, 500),
+        url=url,
+        author=_clip(_one_line(author), 200) or None,
+        published_at=as_utc(published_at),
+        categories=clean_categories(categories),
+        html=body,
+        excerpt=make_excerpt(excerpt_text or text),
+        slug_hint=(slug_hint or "").strip() or None,
+    )
+
+
+def stable_id(kind: str, value: str) -> str:
+    """A GUID that is the same every time the same value is imported."""
+    return f"{kind}:sha256:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:40]}"
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # a source with no zone: UTC is the only fair guess
+    return value.astimezone(UTC)
+
+
+def clean_categories(names: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for name in names:
+        cleaned = " ".join(repair_mojibake(name).split())[:200]
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return tuple(seen)
+
+
+def _one_line(value: str | None) -> str:
+    """Plain text fields (title, author) on one line, whitespace collapsed."""
+    return " ".join(repair_mojibake(value or "").split())
+
+
+def _clip(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
