@@ -1,0 +1,98 @@
+"""From an issue (and maybe one subscriber) to the plain values the renderer takes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from email.utils import parseaddr
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.models import Issue, IssueItem, Subscriber, subscriber_categories
+from newsletter.render import Branding, IssueContent, PostBlock
+
+from .posts import expand_categories, post_matches
+
+
+def branding_from_settings(settings: Settings) -> Branding:
+    # The display name of FROM_ADDRESS is what readers already know the list by.
+    site_name = parseaddr(settings.from_address)[0].strip() or "Newsletter"
+    return Branding(
+        site_name=site_name,
+        base_url=settings.base_url,
+        postal_address=settings.postal_address,
+        from_address=settings.from_address,
+    )
+
+
+def archive_url(base_url: str, issue: Issue) -> str | None:
+    return f"{base_url.rstrip('/')}/archive/{issue.slug}" if issue.slug else None
+
+
+def allowed_categories(session: Session, category_ids: Iterable[int]) -> set[int] | None:
+    """What a subscriber's choice lets through: None (everything) or ids with descendants."""
+    chosen = list(category_ids)
+    if not chosen:
+        return None
+    return expand_categories(session, chosen)
+
+
+def subscriber_category_ids(session: Session, subscriber_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(subscriber_categories.c.category_id).where(
+                subscriber_categories.c.subscriber_id == subscriber_id
+            )
+        )
+    )
+
+
+def posts_for_subscriber(
+    session: Session, issue: Issue, subscriber: Subscriber | None
+) -> list[IssueItem]:
+    """The issue's items this subscriber gets, in issue order.
+
+    A post matches when any of its categories is one the subscriber chose or a
+    descendant of one ("AI" brings "AI: Large Language Models"); a subscriber who
+    chose nothing gets everything.
+    """
+    if subscriber is None:
+        return list(issue.items)
+    allowed = allowed_categories(session, subscriber_category_ids(session, subscriber.id))
+    return [
+        item for item in issue.items if post_matches((c.id for c in item.post.categories), allowed)
+    ]
+
+
+def post_block(item: IssueItem) -> PostBlock:
+    post = item.post
+    return PostBlock(
+        title=post.title,
+        url=post.url,
+        html=post.html,
+        excerpt=post.excerpt,
+        mode=str(item.mode),
+        categories=tuple(c.name for c in post.categories),
+        author=post.author,
+        published_at=post.published_at,
+    )
+
+
+def build_issue_content(
+    session: Session,
+    issue: Issue,
+    *,
+    subscriber: Subscriber | None = None,
+    base_url: str | None = None,
+) -> IssueContent:
+    """One content variant; with a subscriber, only the posts their categories select."""
+    items = posts_for_subscriber(session, issue, subscriber)
+    return IssueContent(
+        subject=issue.subject,
+        preheader=issue.preheader,
+        intro_markdown=issue.intro,
+        outro_markdown=issue.outro,
+        posts=tuple(post_block(item) for item in items),
+        web_url=archive_url(base_url, issue) if base_url else None,
+    )

@@ -1,0 +1,117 @@
+"""Finding posts for the composer: search, category filter, keyset pages, subscriber match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from newsletter.models import Category, Post, post_categories
+
+from .errors import ComposeError
+from .paging import Page, clamp_limit, decode_cursor, encode_cursor
+
+
+def category_tree(session: Session) -> dict[int, list[int]]:
+    """Children by parent id; the category table is small enough to read whole."""
+    children: dict[int, list[int]] = {}
+    for cat_id, parent_id in session.execute(select(Category.id, Category.parent_id)):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(cat_id)
+    return children
+
+
+def expand_categories(session: Session, category_ids: Iterable[int]) -> set[int]:
+    """The given categories and all their descendants ("AI" also means "AI: LLMs")."""
+    children = category_tree(session)
+    found: set[int] = set()
+    stack = list(category_ids)
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue  # a cycle in parent links must not loop forever
+        found.add(current)
+        stack.extend(children.get(current, ()))
+    return found
+
+
+def category_ids_by_name(session: Session, names: Iterable[str]) -> list[int]:
+    """Ids for full category names; an unknown name is an error, not an empty filter."""
+    wanted = [" ".join(n.split()) for n in names if n and n.strip()]
+    if not wanted:
+        return []
+    stmt = select(Category.name, Category.id).where(Category.name.in_(wanted))
+    rows = {name: cat_id for name, cat_id in session.execute(stmt)}
+    missing = [n for n in wanted if n not in rows]
+    if missing:
+        raise ComposeError(f"no such category: {missing[0]!r}")
+    return [rows[n] for n in wanted]
+
+
+def in_categories(category_ids: Iterable[int]) -> ColumnElement[bool]:
+    """Posts that carry any of these category ids."""
+    return Post.id.in_(
+        select(post_categories.c.post_id).where(
+            post_categories.c.category_id.in_(list(category_ids))
+        )
+    )
+
+
+def list_posts(
+    session: Session,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Post]:
+    """Newest first; the cursor is the (published_at, id) of the last post shown."""
+    limit = clamp_limit(limit)
+    stmt = select(Post).options(selectinload(Post.categories))
+    if q and q.strip():
+        term = q.strip()
+        stmt = stmt.where(
+            or_(
+                Post.title.icontains(term, autoescape=True),
+                Post.excerpt.icontains(term, autoescape=True),
+            )
+        )
+    if category:
+        stmt = stmt.where(
+            in_categories(expand_categories(session, category_ids_by_name(session, [category])))
+        )
+    if cursor:
+        published_at, last_id = decode_cursor(cursor, datetime, int)
+        stmt = stmt.where(
+            or_(
+                Post.published_at < published_at,
+                and_(Post.published_at == published_at, Post.id < last_id),
+            )
+        )
+    stmt = stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].published_at, rows[-1].id)
+    return Page(rows, next_cursor)
+
+
+def get_posts(session: Session, post_ids: Sequence[int]) -> list[Post]:
+    """Posts in the order asked for; an unknown id is an error."""
+    if not post_ids:
+        return []
+    found = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(list(post_ids))))}
+    missing = [i for i in post_ids if i not in found]
+    if missing:
+        raise ComposeError(f"no such post: {missing[0]}")
+    return [found[i] for i in post_ids]
+
+
+def post_matches(post_category_ids: Iterable[int], allowed: set[int] | None) -> bool:
+    """`allowed` None means the subscriber chose nothing, which means everything."""
+    if allowed is None:
+        return True
+    return any(c in allowed for c in post_category_ids)

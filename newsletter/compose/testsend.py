@@ -1,0 +1,89 @@
+"""Test sends: the real message, to a few addresses, outside every statistic."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.mail.message import MessageTemplate, Recipient
+from newsletter.mail.transport import EmailSender, SendError
+
+from .errors import ComposeError, TestSendError
+from .issues import get_issue
+from .preview import neutral_values, render_issue_email
+
+MAX_TEST_RECIPIENTS = 5
+TEST_PREFIX = "[Test] "
+
+
+def clean_test_addresses(emails: Sequence[str]) -> list[str]:
+    """1 to 5 valid addresses, normalized and without duplicates."""
+    found: dict[str, None] = {}
+    for raw in emails:
+        address = raw.strip()
+        if not address:
+            continue
+        try:
+            checked = validate_email(address, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ComposeError(f"{address}: {exc}") from None
+        if not checked.ascii_email:
+            raise ComposeError(f"{address}: addresses with non-ASCII local parts are not supported")
+        found.setdefault(checked.ascii_email, None)
+    if not found:
+        raise ComposeError("give at least one address for the test")
+    if len(found) > MAX_TEST_RECIPIENTS:
+        raise ComposeError(f"a test goes to at most {MAX_TEST_RECIPIENTS} addresses")
+    return list(found)
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses typed into one box, separated by commas, semicolons or new lines."""
+    return [part for part in text.replace(";", ",").replace("\n", ",").split(",") if part.strip()]
+
+
+def send_test(
+    session: Session,
+    *,
+    issue_id: int,
+    emails: Sequence[str],
+    sender: EmailSender,
+    settings: Settings,
+) -> list[str]:
+    """Send the whole issue (every post) to each address, subject prefixed "[Test] ".
+
+    No Delivery rows are written, so a test never counts in stats or blocks the
+    real send to an address that is also a subscriber.
+    """
+    addresses = clean_test_addresses(emails)
+    issue = get_issue(session, issue_id, with_posts=True)
+    rendered, _count = render_issue_email(session, issue, settings=settings)
+    rendered = replace(rendered, subject=TEST_PREFIX + rendered.subject)
+    domain = settings.return_domain
+    template = MessageTemplate.build(
+        rendered,
+        from_address=settings.from_address,
+        list_id=f"newsletter.{domain}",
+        feedback_id=f"issue{issue.id}:test:newsletter",
+    )
+    links = neutral_values(settings)
+    for address in addresses:
+        message = template.personalise(
+            Recipient(
+                email=address,
+                name="",
+                message_id=f"<test.{issue.id}.{secrets.token_hex(8)}@{domain}>",
+                unsubscribe_url=links["unsubscribe_url"],
+                preferences_url=links["preferences_url"],
+            )
+        )
+        try:
+            sender.send(envelope_from=settings.from_email, recipients=[address], message=message)
+        except SendError as exc:
+            raise TestSendError(f"the mail server refused the test to {address}: {exc}") from None
+    return addresses
