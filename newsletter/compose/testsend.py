@@ -34,7 +34,8 @@ def clean_test_addresses(emails: Sequence[str]) -> list[str]:
             raise ComposeError(f"{address}: {exc}") from None
         if not checked.ascii_email:
             raise ComposeError(f"{address}: addresses with non-ASCII local parts are not supported")
-        found.setdefault(checked.ascii_email, None)
+        # Addresses are compared the way subscribers are stored: lower-cased.
+        found.setdefault(checked.ascii_email.lower(), None)
     if not found:
         raise ComposeError("give at least one address for the test")
     if len(found) > MAX_TEST_RECIPIENTS:

@@ -68,9 +68,7 @@ def test_everything_since_the_last_sent_issue(db_session, make_post):
     issue = create_issue(db_session, subject="February")
     assert _post_ids(issue) == [new2.id, new1.id]  # newest first
 
-    everything = create_issue(
-        db_session, subject="All", since=datetime(2025, 1, 1, tzinfo=UTC)
-    )
+    everything = create_issue(db_session, subject="All", since=datetime(2025, 1, 1, tzinfo=UTC))
     assert set(_post_ids(everything)) == {old.id, new1.id, new2.id}
 
 
@@ -147,9 +145,7 @@ def test_update_reorder_and_modes(db_session, make_post):
 def test_only_drafts_are_editable(db_session, make_post):
     a = make_post("A")
     issue = create_issue(db_session, subject="S", post_ids=[a.id])
-    schedule_issue(
-        db_session, issue_id=issue.id, send_at=datetime.now(UTC) + timedelta(hours=1)
-    )
+    schedule_issue(db_session, issue_id=issue.id, send_at=datetime.now(UTC) + timedelta(hours=1))
     with pytest.raises(InvalidTransition, match="cannot be edited: it is scheduled"):
         update_issue(db_session, issue_id=issue.id, subject="Changed")
     with pytest.raises(InvalidTransition):
