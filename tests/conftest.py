@@ -60,7 +60,8 @@ def engine(
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         name = None
     else:
-        name = f"newsletter_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        # One database per pytest process, so parallel runs never drop each other's.
+        name = f"newsletter_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
         url = create_postgres_database(name)
     eng = make_engine(url)
     upgrade(eng)
