@@ -1,0 +1,20 @@
+"""Rendering: Jinja2 -> MJML -> HTML (mjml-python, css-inline) and the text part.
+
+Render once per content variant; the result carries placeholders that the mail
+layer fills per recipient (`newsletter.mail.message`).
+"""
+
+from .content import Branding, IssueContent, PostBlock, RenderedEmail
+from .fragments import markdown_to_html
+from .issue import render_issue
+from .transactional import render_transactional
+
+__all__ = [
+    "Branding",
+    "IssueContent",
+    "PostBlock",
+    "RenderedEmail",
+    "markdown_to_html",
+    "render_issue",
+    "render_transactional",
+]
