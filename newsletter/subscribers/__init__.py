@@ -1,1 +1,50 @@
-"""Subscribers: signup with double opt-in, preferences, unsubscribe, suppression, import/export."""
+"""Subscribers: signup with double opt-in, preferences, unsubscribe, suppression, import/export.
+
+The send pipeline needs only `is_mailable` (the send-time check), the
+`eligible_subscribers_query` (who gets an issue), `unsubscribe_url` /
+`preferences_url` (personal links) and `suppress` (bounces and complaints).
+"""
+
+from .errors import (
+    Conflict,
+    InvalidEmail,
+    InvalidInput,
+    InvalidToken,
+    SubscriberError,
+    SubscriberNotFound,
+)
+from .service import (
+    SignupResult,
+    confirm,
+    eligible_subscribers_query,
+    is_mailable,
+    subscribe,
+    unsubscribe,
+    update_preferences,
+)
+from .suppression import email_hash, is_suppressed, suppress
+from .tokens import Purpose, confirm_url, preferences_url, read_token, unsubscribe_url
+
+__all__ = [
+    "Conflict",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidToken",
+    "Purpose",
+    "SignupResult",
+    "SubscriberError",
+    "SubscriberNotFound",
+    "confirm",
+    "confirm_url",
+    "eligible_subscribers_query",
+    "email_hash",
+    "is_mailable",
+    "is_suppressed",
+    "preferences_url",
+    "read_token",
+    "subscribe",
+    "suppress",
+    "unsubscribe",
+    "unsubscribe_url",
+    "update_preferences",
+]

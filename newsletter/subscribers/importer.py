@@ -1,0 +1,451 @@
+"""CSV import: streamed, batched, merged by lower-cased address, in one transaction.
+
+The file is read row by row (never whole) and written in batches with executemany,
+so 100,000 rows take a few seconds and memory stays flat: per batch we keep at
+most `batch_size` records, and across batches duplicates merge through the
+database (a later row finds the earlier one as an existing subscriber).
+
+Rules a row cannot bend:
+- A suppressed address is never re-activated (nor created, if it was erased);
+  only the person confirming again lifts a suppression.
+- Without `confirmed`, new addresses are pending and get a confirmation email.
+- The `status` column can only hold an address back (pending, unsubscribed,
+  bounced, complained, blocked), never make it active without `confirmed`.
+Rows that fail validation are reported as `line N: reason` and skipped; a problem
+with the file itself (encoding, header) rejects the whole file and changes nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from newsletter.models import (
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    SuppressionReason,
+    subscriber_categories,
+    utcnow,
+)
+from newsletter.queue import enqueue_after_commit
+
+from .categories import category_ids_by_name
+from .errors import InvalidInput, SubscriberError
+from .service import MAX_NAME
+from .suppression import REASON_FOR_STATUS, email_hash
+from .validation import validate_address
+
+COLUMNS = ("email", "name", "categories", "created_at", "status")
+MAX_REPORTED_ERRORS = 1000
+STOP_STATUSES = frozenset(REASON_FOR_STATUS)  # unsubscribed, bounced, complained, blocked
+# When one file names an address twice with different statuses, the stricter wins.
+_STRICTNESS = {
+    SubscriberStatus.ACTIVE: 0,
+    SubscriberStatus.PENDING: 1,
+    SubscriberStatus.UNSUBSCRIBED: 2,
+    SubscriberStatus.BOUNCED: 3,
+    SubscriberStatus.COMPLAINED: 4,
+    SubscriberStatus.BLOCKED: 5,
+}
+
+
+class ImportFileError(SubscriberError):
+    """The file as a whole cannot be imported; nothing was changed."""
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0  # rows folded into an earlier row of the same file
+    skipped: int = 0  # suppressed addresses not (re)created
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    confirmations: int = 0
+
+    def error(self, line: int, reason: str) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(f"line {line}: {reason}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "merged": self.merged,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "confirmations": self.confirmations,
+        }
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows} rows: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.merged} merged, {self.skipped} skipped "
+            f"(suppressed), {self.failed} failed"
+        )
+
+
+@dataclass
+class _Record:
+    line: int
+    email: str
+    name: str
+    category_ids: set[int]
+    created_at: datetime | None
+    status: SubscriberStatus | None
+    is_disposable: bool
+    is_role: bool
+
+
+def import_csv(
+    session: Session,
+    stream: IO[bytes],
+    *,
+    confirmed: bool = False,
+    categories: Sequence[str] = (),
+    batch_size: int = 5000,
+    source: str = "import",
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import subscribers from a CSV byte stream; commits once at the end."""
+    now = now or utcnow()
+    report = ImportReport()
+    by_name = category_ids_by_name(session)
+    extra_ids: set[int] = set()
+    for name in categories:
+        if name.strip():
+            if name.strip().lower() not in by_name:
+                raise InvalidInput(f"unknown category: {name.strip()!r}")
+            extra_ids.add(by_name[name.strip().lower()])
+    writer = _BatchWriter(session, report, confirmed=confirmed, source=source, now=now)
+    try:
+        batch: dict[str, _Record] = {}
+        for record in _records(stream, report, by_name):
+            record.category_ids |= extra_ids
+            earlier = batch.get(record.email)
+            if earlier is not None:
+                _merge(earlier, record)
+                report.merged += 1
+                continue
+            batch[record.email] = record
+            if len(batch) >= batch_size:
+                writer.write(batch)
+                batch = {}
+        if batch:
+            writer.write(batch)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return report
+
+
+def _records(stream: IO[bytes], report: ImportReport, by_name: dict[str, int]) -> Iterator[_Record]:
+    text = io.TextIOWrapper(io.BufferedReader(_Raw(stream)), encoding="utf-8-sig", newline="")
+    line = 1
+    try:
+        header_line = text.readline()
+        if not header_line.strip():
+            raise ImportFileError("line 1: the file is empty; expected a header row naming columns")
+        delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+        columns = _header(next(csv.reader([header_line], delimiter=delimiter)), report)
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        previous_end = 1
+        for row in reader:
+            line = previous_end + 1
+            previous_end = 1 + reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # blank line
+            report.rows += 1
+            if len(row) != len(columns):
+                report.error(line, f"expected {len(columns)} fields, found {len(row)}")
+                continue
+            try:
+                yield _parse_row(line, dict(zip(columns, row, strict=True)), by_name)
+            except SubscriberError as exc:
+                report.error(line, str(exc))
+    except UnicodeDecodeError:
+        raise ImportFileError(f"line {line}: the file is not UTF-8 text") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"line {line}: malformed CSV ({exc})") from None
+
+
+class _Raw(io.RawIOBase):
+    """Any readable byte source (a file, an upload, a request body) as a raw stream."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _header(cells: list[str], report: ImportReport) -> list[str]:
+    columns: list[str] = []
+    for cell in cells:
+        name = cell.strip().lstrip(codecs.BOM_UTF8.decode()).lower().replace(" ", "_")
+        if name in COLUMNS and name in columns:
+            raise ImportFileError(f"line 1: the column {name!r} appears twice")
+        if name not in COLUMNS:
+            report.warnings.append(f"line 1: ignored column {cell.strip()!r}")
+        columns.append(name)
+    if "email" not in columns:
+        found = ", ".join(repr(c.strip()) for c in cells)
+        raise ImportFileError(f"line 1: no 'email' column in the header (found {found})")
+    return columns
+
+
+def _cell(values: dict[str, str], name: str) -> str:
+    value = values.get(name, "").strip()
+    # Undo our own export's formula neutralization ('=cmd → =cmd).
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+        value = value[1:]
+    return value
+
+
+def _parse_row(line: int, values: dict[str, str], by_name: dict[str, int]) -> _Record:
+    address = validate_address(_cell(values, "email"))
+    name = " ".join(_cell(values, "name").split())
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"the name is longer than {MAX_NAME} characters")
+    category_ids: set[int] = set()
+    for part in _cell(values, "categories").split("|"):
+        part = part.strip()
+        if not part:
+            continue
+        category_id = by_name.get(part.lower())
+        if category_id is None:
+            raise InvalidInput(f"unknown category {part!r}")
+        category_ids.add(category_id)
+    return _Record(
+        line=line,
+        email=address.email,
+        name=name,
+        category_ids=category_ids,
+        created_at=_parse_date(_cell(values, "created_at")),
+        status=_parse_status(_cell(values, "status")),
+        is_disposable=address.is_disposable,
+        is_role=address.is_role,
+    )
+
+
+def _parse_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"created_at is not an ISO 8601 date: {value[:40]!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _parse_status(value: str) -> SubscriberStatus | None:
+    if not value:
+        return None
+    try:
+        return SubscriberStatus(value.lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in SubscriberStatus)
+        raise InvalidInput(f"unknown status {value[:40]!r} (use one of {allowed})") from None
+
+
+def _merge(into: _Record, other: _Record) -> None:
+    """Duplicates in one file: first non-empty name, all categories, earliest date, strictest status."""
+    into.name = into.name or other.name
+    into.category_ids |= other.category_ids
+    if other.created_at and (into.created_at is None or other.created_at < into.created_at):
+        into.created_at = other.created_at
+    if other.status is not None and (
+        into.status is None or _STRICTNESS[other.status] > _STRICTNESS[into.status]
+    ):
+        into.status = other.status
+
+
+class _BatchWriter:
+    def __init__(
+        self, session: Session, report: ImportReport, *, confirmed: bool, source: str, now: datetime
+    ) -> None:
+        self.session = session
+        self.report = report
+        self.confirmed = confirmed
+        self.source = source[:50]
+        self.now = now
+        self.table = Subscriber.__table__
+        self.pair_insert = _insert_ignore(session)
+
+    def _target(self, record: _Record) -> SubscriberStatus:
+        if record.status in STOP_STATUSES or record.status is SubscriberStatus.PENDING:
+            return record.status
+        return SubscriberStatus.ACTIVE if self.confirmed else SubscriberStatus.PENDING
+
+    def write(self, batch: dict[str, _Record]) -> None:
+        session, t, now = self.session, self.table, self.now
+        hashes = {email: email_hash(email) for email in batch}
+        existing = {
+            row.email: row
+            for row in session.execute(
+                select(t.c.id, t.c.email, t.c.status, t.c.name, t.c.confirmed_at).where(
+                    t.c.email.in_(list(batch))
+                )
+            )
+        }
+        suppressed = {
+            h: reason
+            for h, reason in session.execute(
+                select(Suppression.email_hash, Suppression.reason).where(
+                    Suppression.email_hash.in_(list(hashes.values()))
+                )
+            )
+        }
+        new_rows: list[dict[str, Any]] = []
+        name_updates: list[dict[str, Any]] = []
+        status_updates: list[dict[str, Any]] = []
+        new_suppressions: dict[str, SuppressionReason] = {}
+        pairs: list[dict[str, int]] = []
+        for email, record in batch.items():
+            target = self._target(record)
+            digest = hashes[email]
+            if target in STOP_STATUSES and digest not in suppressed:
+                new_suppressions[digest] = REASON_FOR_STATUS[target]
+            row = existing.get(email)
+            if row is not None:
+                changed = False
+                if record.name and not row.name:
+                    name_updates.append({"_id": row.id, "_name": record.name})
+                    changed = True
+                new_status = _transition(row.status, target, suppressed=digest in suppressed)
+                if new_status is not None:
+                    status_updates.append(
+                        {
+                            "_id": row.id,
+                            "_status": new_status,
+                            "_confirmed_at": now
+                            if new_status is SubscriberStatus.ACTIVE
+                            else row.confirmed_at,
+                            "_unsubscribed_at": now
+                            if new_status is SubscriberStatus.UNSUBSCRIBED
+                            else None,
+                        }
+                    )
+                    changed = True
+                pairs.extend(
+                    {"subscriber_id": row.id, "category_id": c} for c in record.category_ids
+                )
+                if changed or record.category_ids:
+                    self.report.updated += 1
+                else:
+                    self.report.unchanged += 1
+                continue
+            if digest in suppressed and target not in STOP_STATUSES:
+                # Never re-create an address someone asked (or a bounce told) us to stop mailing.
+                self.report.skipped += 1
+                if len(self.report.warnings) < MAX_REPORTED_ERRORS:
+                    self.report.warnings.append(
+                        f"line {record.line}: skipped: the address is on the suppression list"
+                    )
+                continue
+            new_rows.append(
+                {
+                    "email": email,
+                    "name": record.name,
+                    "status": target,
+                    "frequency": Frequency.EVERY_ISSUE,
+                    "confirmed_at": now if target is SubscriberStatus.ACTIVE else None,
+                    "unsubscribed_at": now if target is SubscriberStatus.UNSUBSCRIBED else None,
+                    "confirmation_sent_at": now if target is SubscriberStatus.PENDING else None,
+                    "bounce_count": 0,
+                    "is_disposable": record.is_disposable,
+                    "is_role_address": record.is_role,
+                    "source": self.source,
+                    "signup_ip": None,
+                    "attributes": {},
+                    "created_at": record.created_at or now,
+                }
+            )
+
+        if new_rows:
+            created = session.execute(insert(t).returning(t.c.id, t.c.email), new_rows).all()
+            self.report.created += len(created)
+            ids = {email: sid for sid, email in created}
+            pending: list[int] = []
+            for email, sid in ids.items():
+                pairs.extend(
+                    {"subscriber_id": sid, "category_id": c} for c in batch[email].category_ids
+                )
+                if self._target(batch[email]) is SubscriberStatus.PENDING:
+                    pending.append(sid)
+            if pending:
+                self.report.confirmations += len(pending)
+                enqueue_after_commit(session, "subscribers.send_confirmations", sorted(pending))
+        if name_updates:
+            session.execute(
+                update(t).where(t.c.id == bindparam("_id")).values(name=bindparam("_name")),
+                name_updates,
+            )
+        if status_updates:
+            session.execute(
+                update(t)
+                .where(t.c.id == bindparam("_id"))
+                .values(
+                    status=bindparam("_status"),
+                    confirmed_at=bindparam("_confirmed_at"),
+                    unsubscribed_at=bindparam("_unsubscribed_at"),
+                ),
+                status_updates,
+            )
+        if new_suppressions:
+            session.execute(
+                insert(Suppression.__table__),
+                [
+                    {"email_hash": h, "reason": reason, "note": "import", "created_at": now}
+                    for h, reason in new_suppressions.items()
+                ],
+            )
+        if pairs:
+            session.execute(self.pair_insert, pairs)
+
+
+def _transition(
+    current: SubscriberStatus, target: SubscriberStatus, *, suppressed: bool
+) -> SubscriberStatus | None:
+    """The status an existing subscriber moves to on import, or None to leave it."""
+    if target in STOP_STATUSES:
+        if current in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
+            return target
+        return None
+    if target is SubscriberStatus.ACTIVE and current is SubscriberStatus.PENDING and not suppressed:
+        return SubscriberStatus.ACTIVE
+    return None  # never re-activate: unsubscribed/bounced/... only change by confirming
+
+
+def _insert_ignore(session: Session) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for (subscriber, category) pairs, on either backend."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(subscriber_categories).on_conflict_do_nothing()

@@ -1,0 +1,312 @@
+"""Signup with double opt-in, confirmation, preferences and unsubscribe.
+
+Every function takes the session first and keyword-only inputs and commits its own
+work; emails go out from Celery tasks published after that commit.
+
+States (models.SubscriberStatus): a signup creates `pending`; only the person
+pressing the button on the confirm page makes it `active`. `unsubscribed`,
+`bounced` and `complained` addresses may come back the same way, by confirming
+again; `blocked` (the admin's decision) never comes back by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from newsletter.models import (
+    Event,
+    EventKind,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+    SuppressionReason,
+    subscriber_categories,
+    utcnow,
+)
+from newsletter.queue import enqueue_after_commit
+
+from .categories import resolve_categories
+from .errors import InvalidInput, SubscriberNotFound
+from .suppression import add_suppression, get_suppression, lift_suppression
+from .tokens import TokenData
+from .validation import validate_address
+
+# Signing up again while pending re-sends the confirmation, at most this often.
+RESEND_INTERVAL = timedelta(minutes=10)
+
+MAX_NAME = 200
+
+# Statuses a person may leave by confirming again.
+RECONFIRMABLE = (
+    SubscriberStatus.PENDING,
+    SubscriberStatus.UNSUBSCRIBED,
+    SubscriberStatus.BOUNCED,
+    SubscriberStatus.COMPLAINED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    """What happened; the public pages show the same answer whatever it is."""
+
+    outcome: str  # created | resent | throttled | already_active | refused | honeypot
+    subscriber_id: int | None = None
+
+
+def clean_name(name: str | None) -> str:
+    text = " ".join((name or "").split())  # no line breaks: names end up in headers
+    if len(text) > MAX_NAME:
+        raise InvalidInput(f"the name is longer than {MAX_NAME} characters")
+    return text
+
+
+def subscribe(
+    session: Session,
+    *,
+    email: str,
+    name: str | None = None,
+    categories: Sequence[str] = (),
+    ip: str | None = None,
+    source: str = "form",
+    check_dns: bool = False,
+    now: datetime | None = None,
+) -> SignupResult:
+    """A signup from the form, the snippet or JSON; raises InvalidEmail / InvalidInput."""
+    address = validate_address(email, check_dns=check_dns)
+    display_name = clean_name(name)
+    chosen = resolve_categories(session, categories)
+    now = now or utcnow()
+
+    subscriber = session.scalar(
+        select(Subscriber).where(Subscriber.email == address.email).with_for_update()
+    )
+    if subscriber is None:
+        suppression = get_suppression(session, address.email)
+        if suppression is not None and suppression.reason is SuppressionReason.BLOCKED:
+            return SignupResult("refused")
+        subscriber = Subscriber(
+            email=address.email,
+            name=display_name,
+            status=SubscriberStatus.PENDING,
+            is_disposable=address.is_disposable,
+            is_role_address=address.is_role,
+            source=source[:50],
+            signup_ip=(ip or None) and ip[:45],
+            confirmation_sent_at=now,
+            attributes={},
+        )
+        subscriber.categories = chosen
+        session.add(subscriber)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Two signups for one address raced; the other one created the row.
+            session.rollback()
+            return SignupResult("throttled")
+        _record(session, subscriber.id, EventKind.SUBSCRIBE, source=source, at=now)
+        enqueue_after_commit(session, "subscribers.send_confirmation", subscriber.id)
+        session.commit()
+        return SignupResult("created", subscriber.id)
+
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        session.rollback()
+        return SignupResult("already_active", subscriber.id)
+    if subscriber.status is SubscriberStatus.BLOCKED:
+        session.rollback()
+        return SignupResult("refused", subscriber.id)
+    sent = subscriber.confirmation_sent_at
+    if sent is not None and now - sent < RESEND_INTERVAL:
+        session.rollback()
+        return SignupResult("throttled", subscriber.id)
+
+    # Keep what the person chose now, applied only when they confirm: a stranger
+    # typing someone's address must not change that person's settings.
+    subscriber.attributes = {
+        **subscriber.attributes,
+        "signup": {"name": display_name, "categories": [c.name for c in chosen]},
+    }
+    subscriber.confirmation_sent_at = now
+    _record(session, subscriber.id, EventKind.SUBSCRIBE, source=source, at=now, again=True)
+    enqueue_after_commit(session, "subscribers.send_confirmation", subscriber.id)
+    session.commit()
+    return SignupResult("resent", subscriber.id)
+
+
+def load_for_token(session: Session, data: TokenData, *, lock: bool = False) -> Subscriber:
+    """The subscriber a token names, if the token was made for this very address."""
+    query = select(Subscriber).where(Subscriber.id == data.subscriber_id)
+    if lock:
+        query = query.with_for_update()
+    subscriber = session.scalar(query)
+    if subscriber is None or not data.matches(subscriber.email):
+        raise SubscriberNotFound("this link is no longer valid")
+    return subscriber
+
+
+def confirm(session: Session, *, token: TokenData, now: datetime | None = None) -> str:
+    """Double opt-in. Returns confirmed | already_active | stale | refused.
+
+    A confirm link older than the address's latest unsubscribe (or bounce, or
+    complaint) does not bring it back: the person must sign up again, which sends a
+    fresh link. That keeps "only the person confirming again" true even for old mail.
+    """
+    now = now or utcnow()
+    subscriber = load_for_token(session, token, lock=True)
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        session.rollback()
+        return "already_active"
+    if subscriber.status not in RECONFIRMABLE:
+        session.rollback()
+        return "refused"
+    suppression = get_suppression(session, subscriber.email)
+    if suppression is not None and suppression.reason is SuppressionReason.BLOCKED:
+        session.rollback()
+        return "refused"
+    issued = token.issued_at
+    latest_stop = max(
+        (t for t in (subscriber.unsubscribed_at, suppression and suppression.created_at) if t),
+        default=None,
+    )
+    if issued is None or (latest_stop is not None and issued < latest_stop):
+        session.rollback()
+        return "stale"
+
+    signup = dict(subscriber.attributes).pop("signup", None)
+    if signup:
+        if signup.get("name"):
+            subscriber.name = signup["name"]
+        subscriber.categories = resolve_categories_lenient(session, signup.get("categories", []))
+        subscriber.attributes = {k: v for k, v in subscriber.attributes.items() if k != "signup"}
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = now
+    subscriber.unsubscribed_at = None
+    subscriber.bounce_count = 0
+    lift_suppression(session, email=subscriber.email)
+    _record(session, subscriber.id, EventKind.CONFIRM, at=now)
+    enqueue_after_commit(session, "subscribers.send_welcome", subscriber.id)
+    session.commit()
+    return "confirmed"
+
+
+def resolve_categories_lenient(session: Session, names: Sequence[str]) -> list[Any]:
+    """Like resolve_categories, but a category deleted since the signup is just dropped."""
+    from .categories import all_categories
+
+    by_name = {c.name: c for c in all_categories(session)}
+    return [by_name[n] for n in names if n in by_name]
+
+
+def update_preferences(
+    session: Session,
+    *,
+    subscriber_id: int,
+    name: str | None,
+    categories: Sequence[str],
+    frequency: Frequency | None = None,
+) -> Subscriber:
+    """Name, categories (none = everything) and, where digests are offered, frequency."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise SubscriberNotFound("no such subscriber")
+    display_name = clean_name(name)
+    chosen = resolve_categories(session, categories)
+    subscriber.name = display_name
+    subscriber.categories = chosen
+    if frequency is not None:
+        subscriber.frequency = frequency
+    session.commit()
+    return subscriber
+
+
+def unsubscribe(
+    session: Session,
+    *,
+    subscriber_id: int,
+    via: str,
+    issue_id: int | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Stop all mail to this subscriber now. Idempotent; True only the first time.
+
+    The send pipeline re-checks `is_mailable` just before each message, so this
+    takes effect for a send already running within seconds.
+    """
+    now = now or utcnow()
+    subscriber = session.scalar(
+        select(Subscriber).where(Subscriber.id == subscriber_id).with_for_update()
+    )
+    if subscriber is None:
+        return False
+    add_suppression(session, email=subscriber.email, reason=SuppressionReason.UNSUBSCRIBED)
+    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+        session.commit()  # already off the list; only make sure the suppression exists
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = now
+    _record(session, subscriber.id, EventKind.UNSUBSCRIBE, at=now, via=via, issue_id=issue_id)
+    session.commit()
+    return True
+
+
+def is_mailable(session: Session, subscriber_id: int) -> bool:
+    """The send-time check: active and not on the suppression list."""
+    row = session.execute(
+        select(Subscriber.status, Subscriber.email).where(Subscriber.id == subscriber_id)
+    ).first()
+    if row is None or row.status is not SubscriberStatus.ACTIVE:
+        return False
+    return get_suppression(session, row.email) is None
+
+
+def eligible_subscribers_query(
+    *,
+    category_ids: Sequence[int] | None = None,
+    after_id: int = 0,
+    up_to_id: int | None = None,
+    frequency: Frequency | None = None,
+) -> Select[tuple[Subscriber]]:
+    """Active subscribers in id order from a checkpoint, for the send pipeline to page through.
+
+    `category_ids`: the issue's categories; a subscriber who chose none gets
+    everything, one who chose some gets the issue only if it shares one with them.
+    Suppressed addresses are never active (see suppression.py), and `is_mailable`
+    re-checks each one at send time.
+    """
+    query = (
+        select(Subscriber)
+        .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id > after_id)
+        .order_by(Subscriber.id)
+    )
+    if up_to_id is not None:
+        query = query.where(Subscriber.id <= up_to_id)
+    if frequency is not None:
+        query = query.where(Subscriber.frequency == frequency)
+    if category_ids is not None:
+        chose_any = exists().where(subscriber_categories.c.subscriber_id == Subscriber.id)
+        chose_these = exists().where(
+            subscriber_categories.c.subscriber_id == Subscriber.id,
+            subscriber_categories.c.category_id.in_(list(category_ids)),
+        )
+        query = query.where(or_(~chose_any, chose_these))
+    return query
+
+
+def _record(
+    session: Session,
+    subscriber_id: int,
+    kind: EventKind,
+    *,
+    at: datetime,
+    issue_id: int | None = None,
+    **data: Any,
+) -> None:
+    session.add(
+        Event(kind=kind, subscriber_id=subscriber_id, issue_id=issue_id, occurred_at=at, data=data)
+    )

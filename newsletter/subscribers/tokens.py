@@ -1,0 +1,144 @@
+"""Signed link tokens: unguessable, bound to one subscriber and one purpose, never expiring.
+
+Format: itsdangerous `URLSafeSerializer` (HMAC-SHA1 over a compact JSON payload,
+base64url), with one salt per purpose so a preferences token can never be replayed
+as a confirm token. The payload holds the subscriber id and a short tag derived from
+the address, so a token cannot act on a different person if an id is ever reused
+(SQLite may hand out a deleted row's id again). Links in emails already sent must
+keep working for years (RFC 8058 and the 48-hour rule punish dead unsubscribe
+links), so tokens carry no expiry; key rotation is done with
+NEWSLETTER_SECRET_KEY_FALLBACKS: tokens are signed with the current key and
+verified with it or any fallback.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+
+from .errors import InvalidToken
+
+
+class Purpose(enum.StrEnum):
+    CONFIRM = "confirm"
+    PREFERENCES = "preferences"
+    UNSUBSCRIBE = "unsubscribe"
+    FORM = "form"  # the signature on our own no-login forms (see web/subscribe.py)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenData:
+    subscriber_id: int
+    tag: str
+    issued_at: datetime | None = None  # confirm tokens only
+    issue_id: int | None = None  # unsubscribe links inside an issue
+
+    def matches(self, email: str) -> bool:
+        return email_tag(email) == self.tag
+
+
+def email_tag(email: str) -> str:
+    # Distinct from the suppression hash so the two can never be joined.
+    return hashlib.sha256(f"token-tag:{email.lower()}".encode()).hexdigest()[:10]
+
+
+def _serializer(purpose: Purpose) -> URLSafeSerializer:
+    app = current_app
+    keys = [*app.config.get("SECRET_KEY_FALLBACKS", []), app.config["SECRET_KEY"]]
+    # itsdangerous signs with the last key and accepts any of them.
+    return URLSafeSerializer(keys, salt=f"newsletter.subscribers.{purpose.value}")
+
+
+def make_token(
+    purpose: Purpose,
+    subscriber_id: int,
+    email: str,
+    *,
+    issue_id: int | None = None,
+    issued_at: datetime | None = None,
+) -> str:
+    payload: dict[str, Any] = {"s": subscriber_id, "e": email_tag(email)}
+    if purpose is Purpose.CONFIRM:
+        moment = issued_at or datetime.now(UTC)
+        payload["t"] = int(moment.timestamp() * 1000)
+    if issue_id is not None:
+        payload["i"] = issue_id
+    return str(_serializer(purpose).dumps(payload))
+
+
+def read_token(purpose: Purpose, token: str) -> TokenData:
+    if not token or len(token) > 500:
+        raise InvalidToken("this link is not valid")
+    try:
+        payload = _serializer(purpose).loads(token)
+    except BadSignature:
+        raise InvalidToken("this link is not valid") from None
+    try:
+        subscriber_id = int(payload["s"])
+        tag = str(payload["e"])
+        issued = payload.get("t")
+        issue_id = payload.get("i")
+    except (TypeError, KeyError, ValueError):
+        raise InvalidToken("this link is not valid") from None
+    return TokenData(
+        subscriber_id=subscriber_id,
+        tag=tag,
+        issued_at=datetime.fromtimestamp(int(issued) / 1000, UTC) if issued is not None else None,
+        issue_id=int(issue_id) if issue_id is not None else None,
+    )
+
+
+def _base_url() -> str:
+    return str(current_app.extensions["settings"].base_url)
+
+
+def confirm_url(subscriber_id: int, email: str, *, issued_at: datetime | None = None) -> str:
+    token = make_token(Purpose.CONFIRM, subscriber_id, email, issued_at=issued_at)
+    return f"{_base_url()}/confirm/{token}"
+
+
+def preferences_url(subscriber_id: int, email: str) -> str:
+    return f"{_base_url()}/preferences/{make_token(Purpose.PREFERENCES, subscriber_id, email)}"
+
+
+def unsubscribe_url(subscriber_id: int, email: str, *, issue_id: int | None = None) -> str:
+    """The RFC 8058 one-click URL (also the body link); `issue_id` credits the issue in stats."""
+    token = make_token(Purpose.UNSUBSCRIBE, subscriber_id, email, issue_id=issue_id)
+    return f"{_base_url()}/unsubscribe/{token}"
+
+
+# Our own no-login forms (confirm, preferences) carry a signature bound to the
+# link token and to the time the form was shown. It needs no cookie, so the pages
+# work in mail apps' in-app browsers that drop cookies.
+FORM_MAX_AGE = 7 * 24 * 3600
+
+
+def _form_serializer() -> URLSafeTimedSerializer:
+    app = current_app
+    keys = [*app.config.get("SECRET_KEY_FALLBACKS", []), app.config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=f"newsletter.subscribers.{Purpose.FORM.value}")
+
+
+def _link_digest(link_token: str) -> str:
+    return hashlib.sha256(link_token.encode()).hexdigest()[:24]
+
+
+def sign_form(link_token: str) -> str:
+    return str(_form_serializer().dumps(_link_digest(link_token)))
+
+
+def check_form(link_token: str, signature: str) -> bool:
+    if not signature or len(signature) > 200:
+        return False
+    try:
+        value = _form_serializer().loads(signature, max_age=FORM_MAX_AGE)
+    except BadSignature:  # SignatureExpired is a BadSignature
+        return False
+    return hmac.compare_digest(str(value), _link_digest(link_token))
