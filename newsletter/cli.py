@@ -128,14 +128,11 @@ def dev(port: int, smtp_port: int, no_demo: bool) -> None:
 def _add_optional_groups() -> None:
     """Command groups that live with their domain."""
     from .compose.cli import issues
+    from .posts.cli import posts
     from .subscribers.cli import subscribers
 
-    cli.add_command(subscribers)
-    cli.add_command(issues)
-    with contextlib.suppress(ImportError):  # until post import lands
-        from .posts.cli import posts
-
-        cli.add_command(posts)
+    for group in (posts, subscribers, issues):
+        cli.add_command(group)
 
 
 _add_optional_groups()

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -23,7 +22,6 @@ from newsletter.models import Post, User
 from .catcher import start_catcher
 
 DEMO_EMAIL = "demo@example.org"
-SEED_FOLDER = Path(__file__).resolve().parent.parent / "demo" / "seeds"
 
 
 def run_dev(*, port: int, smtp_port: int, demo: bool) -> int:
@@ -90,17 +88,14 @@ def _ensure_demo_author(app: object) -> tuple[str, str] | None:
 
 
 def _load_demo_posts(app: object) -> None:
-    try:
-        from newsletter.posts import import_posts
-    except ImportError:  # post import not installed in this build
-        return
+    from newsletter.demo import load_demo_posts
+
     db = app.extensions["db"]  # type: ignore[attr-defined]
     with db.session_scope() as session:
         if session.scalar(select(func.count()).select_from(Post)):
-            return
-        for seed in sorted(SEED_FOLDER.glob("*.txt")):
-            result = import_posts(session, seed)
-            click.echo(f"  loaded {result.created} demo posts from {seed.name}")
+            return  # the author's own posts are there; leave them alone
+        result = load_demo_posts(session)
+        click.echo(f"  loaded {result.created} demo posts")
 
 
 def _start_children(port: int) -> dict[str, subprocess.Popen[bytes]]:
