@@ -59,3 +59,17 @@ def snapshot(session: Session) -> dict[str, Any]:
         ).all(),
         "events": session.scalar(select(func.count()).select_from(Event)),
     }
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A test client whose every request closes its own DB session, as in production.
+
+    The shared `app` fixture keeps one app context open for the whole test, and
+    Flask reuses it for each request, so without this the request's session (and
+    its SAVEPOINT) would outlive the request and interleave with `db_session`'s.
+    """
+    from newsletter.db import _close_session
+
+    app.teardown_request(_close_session)
+    return app.test_client()
