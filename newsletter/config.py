@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
-BROKER_SCHEMES = ("redis", "rediss", "filesystem", "sqla+sqlite", "sqla+postgresql", "memory")
+BROKER_SCHEMES = ("redis", "rediss", "memory")
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 MAILBOX_SCHEMES = ("imap", "imaps", "pop3s", "maildir", "mbox")
 
@@ -88,7 +88,7 @@ class Settings:
 
     @property
     def embedded_broker(self) -> bool:
-        return self.broker_url.startswith("filesystem://")
+        return not self.broker_url
 
     @property
     def broker_folder(self) -> Path:
@@ -126,8 +126,9 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
 
     database_url = cfg["DATABASE_URL"] or f"sqlite:///{instance_path / 'newsletter.db'}"
     _check_url("DATABASE_URL", database_url, DATABASE_SCHEMES)
-    broker_url = cfg["BROKER_URL"] or "filesystem://"
-    _check_url("BROKER_URL", broker_url, BROKER_SCHEMES, need_host=False)
+    broker_url = cfg["BROKER_URL"] or ""  # empty: the embedded broker (newsletter/broker.py)
+    if broker_url:
+        _check_url("BROKER_URL", broker_url, BROKER_SCHEMES, need_host=False)
     redis_url = cfg["REDIS_URL"] or None
     if redis_url:
         _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .broker import TRANSPORT
 from .config import Settings
 
 
@@ -48,15 +49,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "timezone": "UTC",
     }
     if settings.embedded_broker:
-        queue = ensure_folder(settings.broker_folder / "queue")
-        config["broker_transport_options"] = {
-            "data_folder_in": str(queue),
-            "data_folder_out": str(queue),
-            "processed_folder": str(ensure_folder(settings.broker_folder / "processed")),
-            "store_processed": False,
-            "polling_interval": 0.1,
-        }
-        config["result_backend"] = f"file://{ensure_folder(settings.broker_folder / 'results')}"
+        folder = ensure_folder(settings.broker_folder)
+        config["broker_url"] = f"sqlite:///{folder / 'queue.sqlite'}"
+        config["broker_transport"] = TRANSPORT
+        config["result_backend"] = f"db+sqlite:///{folder / 'results.sqlite'}"
     elif settings.broker_url.startswith("memory://"):
         config["result_backend"] = "cache+memory://"  # tests that never start a worker
     else:

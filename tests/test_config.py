@@ -29,7 +29,7 @@ def settings_for(tmp_path, monkeypatch, env=None, instance_file=None, overrides=
 def test_defaults_run_on_the_embedded_parts(tmp_path, monkeypatch):
     settings = settings_for(tmp_path, monkeypatch)
     assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'newsletter.db'}"
-    assert settings.broker_url == "filesystem://"
+    assert settings.broker_url == ""
     assert settings.embedded_broker
     assert settings.redis_url is None
     assert settings.tracking is True
