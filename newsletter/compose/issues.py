@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -22,7 +22,13 @@ from newsletter.posts.slugs import slugify, unique_slug
 
 from .errors import ComposeError, InvalidSchedule, InvalidTransition, IssueNotFound
 from .paging import Page, clamp_limit, decode_cursor, encode_cursor
-from .posts import category_ids_by_name, expand_categories, get_posts, in_categories
+from .posts import (
+    category_ids_by_name,
+    check_text,
+    expand_categories,
+    get_posts,
+    in_categories,
+)
 
 MAX_SUBJECT = 300
 MAX_PREHEADER = 300
@@ -51,7 +57,15 @@ def get_issue(session: Session, issue_id: int, *, with_posts: bool = False) -> I
         options = [
             selectinload(Issue.items).selectinload(IssueItem.post).selectinload(Post.categories)
         ]
-    issue = session.scalars(select(Issue).where(Issue.id == issue_id).options(*options)).first()
+    # populate_existing: services change issues with UPDATE statements, so never trust
+    # attributes a long-lived session loaded earlier.
+    stmt = (
+        select(Issue)
+        .where(Issue.id == issue_id)
+        .options(*options)
+        .execution_options(populate_existing=True)
+    )
+    issue = session.scalars(stmt).first()
     if issue is None:
         raise IssueNotFound(issue_id)
     return issue
@@ -108,12 +122,17 @@ def aware(value: datetime | date) -> datetime:
     """A timezone-aware datetime; a naive one (or a bare date) is in the server's timezone."""
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
-    return value if value.tzinfo is not None else value.astimezone()
+    try:
+        value = value if value.tzinfo is not None else value.astimezone()
+        value.astimezone(UTC)  # the database stores UTC: year 1 or 9999 may not convert
+    except (OverflowError, ValueError):
+        raise ComposeError(f"{value.isoformat()} is out of range") from None
+    return value
 
 
 def clean_subject(value: str) -> str:
     # A subject becomes a mail header: a line break there would be header injection.
-    subject = " ".join(_LINE_BREAK.sub(" ", value).split())
+    subject = " ".join(_LINE_BREAK.sub(" ", check_text(value, field="subject")).split())
     if not subject:
         raise ComposeError("the subject is empty")
     if len(subject) > MAX_SUBJECT:
@@ -122,14 +141,14 @@ def clean_subject(value: str) -> str:
 
 
 def clean_preheader(value: str) -> str:
-    preheader = " ".join(_LINE_BREAK.sub(" ", value).split())
+    preheader = " ".join(_LINE_BREAK.sub(" ", check_text(value, field="preheader")).split())
     if len(preheader) > MAX_PREHEADER:
         raise ComposeError(f"the preheader is longer than {MAX_PREHEADER} characters")
     return preheader
 
 
 def clean_markdown(value: str, *, field: str) -> str:
-    text = value.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    text = check_text(value, field=field).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     if len(text) > MAX_MARKDOWN:
         raise ComposeError(f"the {field} is longer than {MAX_MARKDOWN} characters")
     return text
@@ -213,7 +232,7 @@ def _claim_draft(session: Session, issue_id: int, *, action: str) -> None:
 
 
 def _refuse(session: Session, issue_id: int, *, action: str) -> None:
-    session.rollback()
+    # The UPDATE matched nothing, so there is nothing to undo; just say why.
     status = session.scalar(select(Issue.status).where(Issue.id == issue_id))
     if status is None:
         raise IssueNotFound(issue_id)
@@ -360,6 +379,10 @@ def schedule_issue(
     """draft -> scheduled; a beat tick starts the send when send_at comes."""
     if send_at.tzinfo is None:
         raise InvalidSchedule("send_at needs a timezone (e.g. 2026-03-01T09:00:00+01:00)")
+    try:
+        send_at = send_at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidSchedule("send_at is out of range") from None
     if send_at <= (now or utcnow()):
         raise InvalidSchedule("send_at must be in the future")
     moved = session.execute(

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from .errors import ComposeError
@@ -42,15 +42,17 @@ def decode_cursor(cursor: str, *kinds: type) -> tuple[object, ...]:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise ValueError("naive datetime")
-                out.append(parsed)
+                out.append(parsed.astimezone(UTC))
             elif kind is int:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError("not an int")
+                if not 0 <= value < 2**63:
+                    raise ValueError("out of range")
                 out.append(value)
             else:
                 out.append(kind(value))
         return tuple(out)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ComposeError(
             "the cursor is malformed; use the `next` value of a previous page"
         ) from None

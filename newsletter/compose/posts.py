@@ -14,6 +14,17 @@ from .errors import ComposeError
 from .paging import Page, clamp_limit, decode_cursor, encode_cursor
 
 
+def check_text(value: str, *, field: str) -> str:
+    """Text a database can store: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    if "\x00" in value:
+        raise ComposeError(f"the {field} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ComposeError(f"the {field} is not valid Unicode") from None
+    return value
+
+
 def category_tree(session: Session) -> dict[int, list[int]]:
     """Children by parent id; the category table is small enough to read whole."""
     children: dict[int, list[int]] = {}
@@ -39,7 +50,7 @@ def expand_categories(session: Session, category_ids: Iterable[int]) -> set[int]
 
 def category_ids_by_name(session: Session, names: Iterable[str]) -> list[int]:
     """Ids for full category names; an unknown name is an error, not an empty filter."""
-    wanted = [" ".join(n.split()) for n in names if n and n.strip()]
+    wanted = [" ".join(check_text(n, field="category").split()) for n in names if n and n.strip()]
     if not wanted:
         return []
     stmt = select(Category.name, Category.id).where(Category.name.in_(wanted))
@@ -71,7 +82,7 @@ def list_posts(
     limit = clamp_limit(limit)
     stmt = select(Post).options(selectinload(Post.categories))
     if q and q.strip():
-        term = q.strip()
+        term = check_text(q.strip(), field="search")
         stmt = stmt.where(
             or_(
                 Post.title.icontains(term, autoescape=True),

@@ -160,7 +160,7 @@ def test_send_test_reports_a_refusal(db_session, seed_posts, settings):
         def send(self, *, envelope_from, recipients, message):
             raise PermanentFailure("550 no such user", code=550)
 
-    with pytest.raises(ComposeError, match="refused the test to x@example.org: 550"):
+    with pytest.raises(ComposeError, match=r"refused the test to x@example\.org: 550"):
         send_test(
             db_session,
             issue_id=issue.id,

@@ -1,5 +1,330 @@
-"""/api/v1/issues."""
+"""/api/v1/issues: compose drafts, preview them, test-send, schedule and cancel."""
 
 from __future__ import annotations
 
-from . import api  # noqa: F401 - operations attach to the shared Api
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from flask import Response, current_app
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+
+from newsletter.compose import (
+    ComposeError,
+    InvalidTransition,
+    IssueNotFound,
+    ItemSpec,
+    SubscriberNotFound,
+    TestSendError,
+    cancel_issue,
+    create_issue,
+    get_issue,
+    list_issues,
+    render_preview,
+    schedule_issue,
+    send_test,
+    update_issue,
+)
+from newsletter.compose.testsend import MAX_TEST_RECIPIENTS
+from newsletter.db import get_session
+from newsletter.mail.transport import get_sender
+from newsletter.models import Issue, IssueStatus, ItemMode
+
+from . import api
+from .framework import ApiError
+from .posts import MAX_ID, Text
+
+PostId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class ItemOut(BaseModel):
+    post_id: int
+    mode: ItemMode
+
+
+class IssueOut(BaseModel):
+    id: int
+    subject: str
+    preheader: str
+    intro: str
+    outro: str
+    status: IssueStatus
+    send_at: datetime | None
+    tracking: bool
+    post_ids: list[int]
+    items: list[ItemOut] = Field(description="post_ids with each post's mode (full or excerpt)")
+    created_at: datetime
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, issue: Issue) -> IssueOut:
+        items = sorted(issue.items, key=lambda i: i.position)
+        return cls(
+            id=issue.id,
+            subject=issue.subject,
+            preheader=issue.preheader,
+            intro=issue.intro,
+            outro=issue.outro,
+            status=issue.status,
+            send_at=issue.send_at,
+            tracking=issue.tracking,
+            post_ids=[i.post_id for i in items],
+            items=[ItemOut(post_id=i.post_id, mode=i.mode) for i in items],
+            created_at=issue.created_at,
+            sent_at=issue.sent_at,
+        )
+
+
+class IssueList(BaseModel):
+    items: list[IssueOut]
+    next: str | None
+
+
+class IssuesQuery(BaseModel):
+    status: IssueStatus | None = None
+    cursor: str | None = Field(None, max_length=200, description="`next` of the previous page")
+    limit: int | None = Field(None, ge=1, le=100)
+
+
+class IssueCreate(BaseModel):
+    """Either `post_ids`, or `since` and/or `categories` (default: since the last sent issue)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Text = Field(min_length=1, max_length=300)
+    post_ids: list[PostId] | None = Field(None, max_length=100)
+    since: datetime | date | None = Field(
+        None, description="posts published at or after; naive = server timezone"
+    )
+    categories: list[Text] | None = Field(
+        None, max_length=50, description="full names; children match too"
+    )
+    preheader: Text = Field("", max_length=300)
+    intro: Text = Field("", max_length=100_000, description="Markdown")
+    outro: Text = Field("", max_length=100_000, description="Markdown")
+    tracking: bool = True
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    post_id: int = Field(ge=1, le=MAX_ID)
+    mode: ItemMode = ItemMode.FULL
+
+
+class IssuePatch(BaseModel):
+    """Only drafts can change; omitted (or null) fields keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Text | None = Field(None, min_length=1, max_length=300)
+    preheader: Text | None = Field(None, max_length=300)
+    intro: Text | None = Field(None, max_length=100_000)
+    outro: Text | None = Field(None, max_length=100_000)
+    tracking: bool | None = None
+    post_ids: list[PostId] | None = Field(
+        None, max_length=100, description="new order and membership; kept posts keep their mode"
+    )
+    items: list[ItemIn] | None = Field(None, max_length=100, description="order and modes")
+
+
+class PreviewQuery(BaseModel):
+    format: Literal["html", "text"] = "html"
+    subscriber: int | None = Field(
+        None, ge=1, le=MAX_ID, description="render as this subscriber gets it (their categories)"
+    )
+
+
+class PreviewOut(RootModel[str]):
+    """The HTML or plain-text body itself (not JSON)."""
+
+
+class TestSendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    emails: list[Text] = Field(min_length=1, max_length=MAX_TEST_RECIPIENTS)
+
+
+class TestSendOut(BaseModel):
+    sent_to: list[str]
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    send_at: AwareDatetime = Field(description="ISO 8601 with a timezone, in the future")
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Service errors become API errors: 404 missing, 409 wrong state, 422 bad input."""
+    try:
+        yield
+    except IssueNotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except InvalidTransition as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except TestSendError as exc:
+        raise ApiError(502, "smtp_failed", str(exc)) from None
+    except SubscriberNotFound as exc:
+        raise ApiError(422, "validation_error", f"subscriber: {exc}") from None
+    except ComposeError as exc:
+        raise ApiError(422, "validation_error", str(exc)) from None
+
+
+def _check_id(issue_id: int) -> int:
+    if not 0 < issue_id <= MAX_ID:
+        raise ApiError(404, "not_found", f"no issue with id {issue_id}")
+    return issue_id
+
+
+@api.operation(
+    "/issues", summary="Issues, newest first", tag="issues", query=IssuesQuery, response=IssueList
+)
+def list_issues_api(query: IssuesQuery) -> IssueList:
+    with _domain_errors():
+        page = list_issues(
+            get_session(), status=query.status, cursor=query.cursor, limit=query.limit
+        )
+    return IssueList(items=[IssueOut.of(i) for i in page.items], next=page.next)
+
+
+@api.operation(
+    "/issues",
+    "POST",
+    summary="Create a draft from post ids, or from everything since a date",
+    tag="issues",
+    body=IssueCreate,
+    response=IssueOut,
+    status=201,
+)
+def create_issue_api(body: IssueCreate) -> IssueOut:
+    with _domain_errors():
+        issue = create_issue(
+            get_session(),
+            subject=body.subject,
+            post_ids=body.post_ids,
+            since=body.since,
+            categories=body.categories,
+            preheader=body.preheader,
+            intro=body.intro,
+            outro=body.outro,
+            tracking=body.tracking,
+        )
+    return IssueOut.of(issue)
+
+
+@api.operation("/issues/<int:issue_id>", summary="One issue", tag="issues", response=IssueOut)
+def get_issue_api(issue_id: int) -> IssueOut:
+    with _domain_errors():
+        return IssueOut.of(get_issue(get_session(), _check_id(issue_id)))
+
+
+@api.operation(
+    "/issues/<int:issue_id>",
+    "PATCH",
+    summary="Edit a draft",
+    tag="issues",
+    body=IssuePatch,
+    response=IssueOut,
+    errors=(409,),
+)
+def patch_issue_api(issue_id: int, body: IssuePatch) -> IssueOut:
+    _check_id(issue_id)
+    with _domain_errors():
+        issue = update_issue(
+            get_session(),
+            issue_id=issue_id,
+            subject=body.subject,
+            preheader=body.preheader,
+            intro=body.intro,
+            outro=body.outro,
+            tracking=body.tracking,
+            post_ids=body.post_ids,
+            items=[ItemSpec(i.post_id, i.mode) for i in body.items]
+            if body.items is not None
+            else None,
+        )
+    return IssueOut.of(issue)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/preview",
+    summary="The rendered issue: format=html or text, optionally as one subscriber gets it",
+    tag="issues",
+    query=PreviewQuery,
+    response=PreviewOut,
+    # One operation answers text/html or text/plain depending on `format`.
+    response_content_type="text/*",
+)
+def preview_issue_api(issue_id: int, query: PreviewQuery) -> Response:
+    _check_id(issue_id)
+    with _domain_errors():
+        preview = render_preview(
+            get_session(),
+            issue_id=issue_id,
+            settings=current_app.extensions["settings"],
+            subscriber_id=query.subscriber,
+        )
+    if query.format == "text":
+        response = Response(preview.text, mimetype="text/plain")
+    else:
+        response = Response(preview.html, mimetype="text/html")
+        # The body is an email, not part of this site: nothing in it may run here.
+        response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Newsletter-Posts"] = str(preview.post_count)
+    return response
+
+
+@api.operation(
+    "/issues/<int:issue_id>/test",
+    "POST",
+    summary="Send a test (subject prefixed [Test]) to up to 5 addresses; not counted in stats",
+    tag="issues",
+    body=TestSendIn,
+    response=TestSendOut,
+    errors=(502,),
+)
+def test_send_api(issue_id: int, body: TestSendIn) -> TestSendOut:
+    _check_id(issue_id)
+    with _domain_errors():
+        sent = send_test(
+            get_session(),
+            issue_id=issue_id,
+            emails=body.emails,
+            sender=get_sender(),
+            settings=current_app.extensions["settings"],
+        )
+    return TestSendOut(sent_to=sent)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/schedule",
+    "POST",
+    summary="Schedule a draft for send_at (timezone-aware, in the future)",
+    tag="issues",
+    body=ScheduleIn,
+    response=IssueOut,
+    errors=(409,),
+)
+def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
+    _check_id(issue_id)
+    with _domain_errors():
+        issue = schedule_issue(get_session(), issue_id=issue_id, send_at=body.send_at)
+    return IssueOut.of(issue)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/cancel",
+    "POST",
+    summary="Cancel an issue that has not finished sending",
+    tag="issues",
+    response=IssueOut,
+    errors=(409,),
+)
+def cancel_issue_api(issue_id: int) -> IssueOut:
+    _check_id(issue_id)
+    with _domain_errors():
+        issue = cancel_issue(get_session(), issue_id=issue_id)
+    return IssueOut.of(issue)

@@ -1,5 +1,192 @@
-"""/api/v1/posts."""
+"""/api/v1/posts: list and read imported posts, and import more.
+
+POST /api/v1/posts takes one of:
+  - JSON {"url": "https://blog.example.org/feed"}      fetch and import a feed or file
+  - JSON {"content": "...", "format": "rss"}          import text sent inline
+  - a raw body (RSS/Atom/WXR XML, Markdown or plain text) with its Content-Type;
+    `?format=` skips detection.
+The whole source is parsed before anything is written: an error imports nothing.
+"""
 
 from __future__ import annotations
 
-from . import api  # noqa: F401 - operations attach to the shared Api
+from datetime import datetime
+from typing import Annotated, Literal
+
+from flask import request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from newsletter.compose import ComposeError, list_posts
+from newsletter.db import get_session
+from newsletter.models import Post
+from newsletter.posts import PostImportError, import_posts
+from newsletter.posts.sources import FORMATS
+
+from . import api
+from .framework import ApiError, _validate
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the schema
+RAW_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/xml",
+    "text/xml",
+    "text/markdown",
+    "text/plain",
+)
+Format = Literal["rss", "atom", "feed", "wxr", "markdown", "text"]
+assert set(Format.__args__) == set(FORMATS)  # type: ignore[attr-defined]
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+
+
+class PostOut(BaseModel):
+    id: int
+    title: str
+    slug: str
+    url: str | None
+    author: str | None
+    published_at: datetime
+    categories: list[str]
+    excerpt: str
+    html: str
+
+    @classmethod
+    def of(cls, post: Post) -> PostOut:
+        return cls(
+            id=post.id,
+            title=post.title,
+            slug=post.slug,
+            url=post.url,
+            author=post.author,
+            published_at=post.published_at,
+            categories=[c.name for c in post.categories],
+            excerpt=post.excerpt,
+            html=post.html,
+        )
+
+
+class PostList(BaseModel):
+    items: list[PostOut]
+    next: str | None
+
+
+class PostsQuery(BaseModel):
+    q: Text | None = Field(None, max_length=200, description="words in the title or excerpt")
+    category: Text | None = Field(
+        None, max_length=200, description="full category name; its children match too"
+    )
+    cursor: str | None = Field(None, max_length=200, description="`next` of the previous page")
+    limit: int | None = Field(None, ge=1, le=100)
+
+
+class PostImportJson(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl | None = Field(None, description="an http(s) feed, export or text file")
+    content: Text | None = Field(None, max_length=20_000_000, description="the source itself")
+    format: Format | None = Field(None, description="skip format detection")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PostImportJson:
+        if (self.url is None) == (self.content is None):
+            raise ValueError("give exactly one of url or content")
+        return self
+
+
+class ImportQuery(BaseModel):
+    format: Format | None = Field(None, description="for raw bodies: skip format detection")
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    post_ids: list[int]
+
+
+_IMPORT_CONTENT = {
+    "application/json": {"schema": PostImportJson.model_json_schema()},
+    **{kind: {"schema": {"type": "string"}} for kind in RAW_TYPES},
+}
+
+
+@api.operation(
+    "/posts", summary="Posts, newest first", tag="posts", query=PostsQuery, response=PostList
+)
+def list_posts_api(query: PostsQuery) -> PostList:
+    try:
+        page = list_posts(
+            get_session(),
+            q=query.q,
+            category=query.category,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    except ComposeError as exc:
+        raise ApiError(422, "validation_error", str(exc)) from None
+    return PostList(items=[PostOut.of(p) for p in page.items], next=page.next)
+
+
+@api.operation("/posts/<int:post_id>", summary="One post", tag="posts", response=PostOut)
+def get_post(post_id: int) -> PostOut:
+    post = get_session().get(Post, post_id) if 0 < post_id <= MAX_ID else None
+    if post is None:
+        raise ApiError(404, "not_found", f"no post with id {post_id}")
+    return PostOut.of(post)
+
+
+@api.operation(
+    "/posts",
+    "POST",
+    summary="Import posts from a URL, inline content or a raw feed/text body",
+    tag="posts",
+    query=ImportQuery,
+    response=ImportOut,
+    request_content=_IMPORT_CONTENT,
+)
+def import_posts_api(query: ImportQuery) -> ImportOut:
+    source: str | bytes
+    fmt: str | None = query.format
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiError(400, "malformed_json", "the body is not valid JSON")
+        body = _validated(data)
+        source = str(body.url) if body.url is not None else (body.content or "").encode()
+        fmt = body.format or fmt
+    else:
+        kind = request.mimetype
+        if kind not in RAW_TYPES:
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f"send JSON or a raw body as one of: {', '.join(RAW_TYPES)}",
+            )
+        source = request.get_data()
+        if not source.strip():
+            raise ApiError(422, "validation_error", "the body is empty")
+        if b"\x00" in source and not source.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ApiError(422, "validation_error", "the body contains NUL bytes")
+    try:
+        result = import_posts(get_session(), source, fmt=fmt)
+    except PostImportError as exc:
+        raise ApiError(
+            422, "import_failed", str(exc), [{"position": exc.position, "message": exc.message}]
+        ) from None
+    return ImportOut(created=result.created, updated=result.updated, post_ids=result.post_ids)
+
+
+def _validated(data: object) -> PostImportJson:
+    # The framework's validator, so errors read the same as for declared bodies.
+    return _validate(PostImportJson, data)  # type: ignore[return-value]
