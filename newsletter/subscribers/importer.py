@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import enum
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from newsletter.models import (
@@ -34,7 +36,6 @@ from newsletter.models import (
     SubscriberStatus,
     Suppression,
     SuppressionReason,
-    subscriber_categories,
     utcnow,
 )
 from newsletter.queue import enqueue_after_commit
@@ -294,7 +295,7 @@ class _BatchWriter:
         self.source = source[:50]
         self.now = now
         self.table = Subscriber.__table__
-        self.pair_insert = _insert_ignore(session)
+        self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def _target(self, record: _Record) -> SubscriberStatus:
         if record.status in STOP_STATUSES or record.status is SubscriberStatus.PENDING:
@@ -308,7 +309,7 @@ class _BatchWriter:
             row.email: row
             for row in session.execute(
                 select(t.c.id, t.c.email, t.c.status, t.c.name, t.c.confirmed_at).where(
-                    t.c.email.in_(list(batch))
+                    _among(self.postgres, t.c.email, list(batch))
                 )
             )
         }
@@ -316,7 +317,7 @@ class _BatchWriter:
             h: reason
             for h, reason in session.execute(
                 select(Suppression.email_hash, Suppression.reason).where(
-                    Suppression.email_hash.in_(list(hashes.values()))
+                    _among(self.postgres, Suppression.email_hash, list(hashes.values()))
                 )
             )
         }
@@ -387,16 +388,19 @@ class _BatchWriter:
             )
 
         if new_rows:
-            created = session.execute(insert(t).returning(t.c.id, t.c.email), new_rows).all()
+            created = _insert_subscribers(session, new_rows, postgres=self.postgres)
             self.report.created += len(created)
             ids = {email: sid for sid, email in created}
             pending: list[int] = []
+            new_pairs: list[dict[str, int]] = []
             for email, sid in ids.items():
-                pairs.extend(
+                new_pairs.extend(
                     {"subscriber_id": sid, "category_id": c} for c in batch[email].category_ids
                 )
                 if self._target(batch[email]) is SubscriberStatus.PENDING:
                     pending.append(sid)
+            if new_pairs:
+                _insert_pairs(session, new_pairs, postgres=self.postgres, new=True)
             if pending:
                 self.report.confirmations += len(pending)
                 enqueue_after_commit(session, "subscribers.send_confirmations", sorted(pending))
@@ -425,7 +429,7 @@ class _BatchWriter:
                 ],
             )
         if pairs:
-            session.execute(self.pair_insert, pairs)
+            _insert_pairs(session, pairs, postgres=self.postgres)
 
 
 def _transition(
@@ -441,11 +445,117 @@ def _transition(
     return None  # never re-activate: unsubscribed/bounced/... only change by confirming
 
 
-def _insert_ignore(session: Session) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for (subscriber, category) pairs, on either backend."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(subscriber_categories).on_conflict_do_nothing()
+def _among(postgres: bool, column: Any, values: list[str]) -> Any:
+    """`column IN values`; on PostgreSQL one array parameter instead of thousands of them."""
+    if postgres:
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+# Bulk writes go to the driver directly: SQLAlchemy's per-row parameter handling
+# (and psycopg parsing a statement with 70,000 placeholders) cost more than the
+# database does. PostgreSQL gets one INSERT ... SELECT FROM unnest(arrays) per
+# batch; SQLite a plain executemany, which runs in C.
+_SUBSCRIBER_COLUMNS = (
+    "email", "name", "status", "confirmed_at", "unsubscribed_at", "confirmation_sent_at",
+    "is_disposable", "is_role_address", "created_at",
+)  # fmt: skip
+
+
+def _insert_subscribers(
+    session: Session, rows: list[dict[str, Any]], *, postgres: bool
+) -> list[tuple[int, str]]:
+    """Insert new subscribers; returns (id, email) of each. Constant columns are shared."""
+    connection = session.connection()
+    first = rows[0]
+    constants = {
+        "frequency": first["frequency"].value,
+        "bounce_count": 0,
+        "source": first["source"],
+        "attributes": "{}",
+    }
+    if postgres:
+        # COPY is PostgreSQL's bulk path: about twice as fast as INSERT ... unnest().
+        columns = ", ".join((*_SUBSCRIBER_COLUMNS, *constants))
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY subscribers ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(
+                        (*(_plain(row[c]) for c in _SUBSCRIBER_COLUMNS), *constants.values())
+                    )
+            cursor.execute(
+                "SELECT id, email FROM subscribers WHERE email = ANY(%s)",
+                ([row["email"] for row in rows],),
+            )
+            return [(r[0], r[1]) for r in cursor.fetchall()]
+    table = Subscriber.__table__
+    dialect = connection.dialect
+    converters = [
+        _memoized(table.c[c].type.dialect_impl(dialect).bind_processor(dialect))
+        for c in _SUBSCRIBER_COLUMNS
+    ]
+    values = [
+        (
+            *(convert(row[c]) for c, convert in zip(_SUBSCRIBER_COLUMNS, converters, strict=True)),
+            *constants.values(),
+        )
+        for row in rows
+    ]
+    columns = ", ".join((*_SUBSCRIBER_COLUMNS, *constants))
+    marks = ", ".join("?" * (len(_SUBSCRIBER_COLUMNS) + len(constants)))
+    sql = f"INSERT INTO subscribers ({columns}) VALUES ({marks})"  # noqa: S608 - names are constants here; values are bound
+    connection.exec_driver_sql(sql, values)
+    emails = [row["email"] for row in rows]
+    found = connection.execute(select(table.c.id, table.c.email).where(table.c.email.in_(emails)))
+    return [(r[0], r[1]) for r in found]
+
+
+def _memoized(processor: Any) -> Any:
+    """The column's bind processor, run once per distinct value (dates repeat a lot)."""
+    cache: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        value = _plain(value)
+        if processor is None:
+            return value
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = processor(value)
+            return result
+
+    return convert
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _insert_pairs(
+    session: Session, pairs: list[dict[str, int]], *, postgres: bool, new: bool = False
+) -> None:
+    """(subscriber, category) rows; ones that exist already are left alone.
+
+    `new`: all pairs belong to subscribers created in this batch, so none can exist yet.
+    """
+    connection = session.connection()
+    if postgres and new:
+        raw = connection.connection.driver_connection
+        sql = "COPY subscriber_categories (subscriber_id, category_id) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for p in pairs:
+                copy.write_row((p["subscriber_id"], p["category_id"]))
+        return
+    if postgres:
+        connection.exec_driver_sql(
+            "INSERT INTO subscriber_categories (subscriber_id, category_id)"
+            " SELECT * FROM unnest(%s::integer[], %s::integer[]) ON CONFLICT DO NOTHING",
+            ([p["subscriber_id"] for p in pairs], [p["category_id"] for p in pairs]),
+        )
+        return
+    connection.exec_driver_sql(
+        "INSERT INTO subscriber_categories (subscriber_id, category_id) VALUES (?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(p["subscriber_id"], p["category_id"]) for p in pairs],
+    )
