@@ -26,11 +26,11 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsletter import create_app  # noqa: E402
-from newsletter.db import make_engine  # noqa: E402
-from newsletter.migrations import upgrade  # noqa: E402
-from newsletter.models import Category, Subscriber  # noqa: E402
-from newsletter.subscribers.importer import import_csv  # noqa: E402
+from newsletter import create_app
+from newsletter.db import make_engine
+from newsletter.migrations import upgrade
+from newsletter.models import Category, Subscriber
+from newsletter.subscribers.importer import import_csv
 
 TARGET_SECONDS = 10.0
 POSTGRES_URL = os.environ.get(
