@@ -1,7 +1,83 @@
-"""`newsletter issues ...`."""
+"""`newsletter issues create|schedule|cancel`: the command-line face of the issue services."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import click
 
+from newsletter.db import get_db  # the main CLI has pushed an app context
+
+from .errors import ComposeError, InvalidTransition, IssueNotFound
+from .issues import aware, cancel_issue, create_issue, schedule_issue
+
 issues = click.Group("issues", help="Create, schedule and send issues.")
+
+
+def _parse_when(value: str, *, option: str) -> datetime | date:
+    """ISO 8601 date or date-time; naive values are in the server's timezone."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.ClickException(
+            f"{option} must be an ISO 8601 date or date-time (got {value!r})"
+        ) from None
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+@issues.command("create")
+@click.option("--subject", required=True, help="The email subject.")
+@click.option("--since", help="Posts published since DATE (default: since the last sent issue).")
+@click.option("--category", "categories", multiple=True, help="Limit to a category (repeatable).")
+@click.option("--post", "post_ids", multiple=True, type=int, help="A post id (repeatable).")
+def create_command(
+    subject: str, since: str | None, categories: tuple[str, ...], post_ids: tuple[int, ...]
+) -> None:
+    """Create a draft issue and print only its id."""
+    when = _parse_when(since, option="--since") if since else None
+    try:
+        with get_db().session_scope() as session:
+            issue = create_issue(
+                session,
+                subject=subject,
+                post_ids=list(post_ids) if post_ids else None,
+                since=when,
+                categories=list(categories) or None,
+            )
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+    click.echo(issue.id)
+
+
+@issues.command("schedule")
+@click.argument("issue_id", type=int)
+@click.option("--at", "at", required=True, help="ISO 8601 date-time; naive = server timezone.")
+def schedule_command(issue_id: int, at: str) -> None:
+    """Schedule a draft to be sent at a future time."""
+    when = _parse_when(at, option="--at")
+    try:
+        send_at = aware(when)
+        with get_db().session_scope() as session:
+            issue = schedule_issue(session, issue_id=issue_id, send_at=send_at)
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+    assert issue.send_at is not None
+    click.echo(f"issue {issue.id} scheduled for {issue.send_at.isoformat()}", err=True)
+
+
+@issues.command("cancel")
+@click.argument("issue_id", type=int)
+def cancel_command(issue_id: int) -> None:
+    """Cancel an issue that has not finished sending."""
+    try:
+        with get_db().session_scope() as session:
+            issue = cancel_issue(session, issue_id=issue_id)
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+    click.echo(f"issue {issue.id} cancelled", err=True)
