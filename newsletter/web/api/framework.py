@@ -54,6 +54,8 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 ViewFunc = Callable[..., Any]
+# Ids are 32-bit integers in the schema; a larger one names nothing (and SQLite could not bind it).
+MAX_ID = 2**31 - 1
 _PATH_PARAM = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 
 
@@ -121,6 +123,8 @@ class Api:
             def wrapper(**path: Any) -> Any:
                 if op.auth:
                     _require_token()
+                if any(isinstance(v, int) and v > MAX_ID for v in path.values()):
+                    raise ApiError(404, "not_found", "no such resource")
                 kwargs = dict(path)
                 if op.query is not None:
                     kwargs["query"] = _validate(op.query, _query_args(op.query))
@@ -226,7 +230,7 @@ def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
         schema: dict[str, Any] = {"type": "string"}
         if match["converter"] == "int":
             # Flask's int converter matches digits only, so document exactly that.
-            schema = {"type": "integer", "minimum": 0}
+            schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
         parameters.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
         return "{" + match["name"] + "}"
 
