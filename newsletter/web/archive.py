@@ -1,7 +1,115 @@
-"""Public archive of sent issues: /archive, /archive/SLUG, /feed.xml."""
+"""Public archive of sent issues: /archive, /archive/SLUG, /feed.xml.
+
+The web version is the email itself, rendered with every post (no subscriber's
+categories) and with the per-recipient spots filled with neutral values, so no
+page here ever carries anyone's personal links.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from markupsafe import escape
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from newsletter.compose.content import branding_from_settings, build_issue_content
+from newsletter.compose.preview import fill_rendered, neutral_values
+from newsletter.db import get_session
+from newsletter.models import Issue, IssueItem, IssueStatus, Post
+from newsletter.render import markdown_to_html, render_issue
 
 bp = Blueprint("archive", __name__)
+FEED_ENTRIES = 20
+ARCHIVE_CSP = (
+    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+    "font-src https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+def _sent_issues(limit: int | None = None) -> list[Issue]:
+    stmt = (
+        select(Issue)
+        .where(Issue.status == IssueStatus.SENT)
+        .options(
+            selectinload(Issue.items).selectinload(IssueItem.post).selectinload(Post.categories)
+        )
+        .order_by(Issue.sent_at.desc(), Issue.id.desc())
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(get_session().scalars(stmt))
+
+
+def issue_key(issue: Issue) -> str:
+    """The archive address of an issue: its slug, or its id if it never got one."""
+    return issue.slug or str(issue.id)
+
+
+@bp.get("/archive")
+def index() -> str:
+    return render_template("web/archive/index.html", issues=_sent_issues(), key=issue_key)
+
+
+@bp.get("/archive/<slug>")
+def issue(slug: str) -> Response:
+    session = get_session()
+    conditions = [Issue.slug == slug[:200]]
+    if slug.isdigit() and int(slug) < 2**31:
+        conditions.append((Issue.id == int(slug)) & Issue.slug.is_(None))
+    found = session.scalars(
+        select(Issue).where(Issue.status == IssueStatus.SENT, or_(*conditions))
+    ).first()
+    if found is None:
+        abort(404)
+    settings = current_app.extensions["settings"]
+    # No web_url: a "view in your browser" link would point at this very page.
+    content = build_issue_content(session, found)
+    rendered = render_issue(content, branding_from_settings(settings))
+    html, _text = fill_rendered(rendered, neutral_values(settings))
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = ARCHIVE_CSP
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/feed.xml")
+def feed() -> Response:
+    settings = current_app.extensions["settings"]
+    issues = _sent_issues(FEED_ENTRIES)
+    entries: list[dict[str, Any]] = []
+    for item in issues:
+        entries.append(
+            {
+                "issue": item,
+                "url": settings.base_url + url_for("archive.issue", slug=issue_key(item)),
+                # A plain string: the template escapes it once more, as Atom's type="html" wants.
+                "content": _entry_html(item),
+            }
+        )
+    site = branding_from_settings(settings)
+    body = render_template(
+        "web/archive/feed.xml",
+        entries=entries,
+        site=site,
+        feed_url=settings.base_url + url_for("archive.feed"),
+        archive_url=settings.base_url + url_for("archive.index"),
+        updated=max((e["issue"].sent_at for e in entries if e["issue"].sent_at), default=None),
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+def _entry_html(item: Issue) -> str:
+    """The intro and a list of the issue's posts, as an HTML fragment."""
+    parts = [markdown_to_html(item.intro)] if item.intro.strip() else []
+    links = []
+    for entry in item.items:
+        title = escape(entry.post.title)
+        url = entry.post.url
+        links.append(
+            f'<li><a href="{escape(url)}">{title}</a></li>' if url else f"<li>{title}</li>"
+        )
+    if links:
+        parts.append("<ul>" + "".join(links) + "</ul>")
+    return "\n".join(parts)
