@@ -43,7 +43,14 @@ from newsletter.subscribers.errors import (
     InvalidToken,
     SubscriberNotFound,
 )
-from newsletter.subscribers.tokens import Purpose, TokenData, check_form, read_token, sign_form
+from newsletter.subscribers.tokens import (
+    Purpose,
+    TokenData,
+    check_form,
+    preferences_url,
+    read_token,
+    sign_form,
+)
 
 from .api.framework import error_response
 
@@ -238,8 +245,6 @@ def confirm_submit(token: str) -> Any:
         abort(404, "This link is no longer valid. Sign up again to get a new one.")
     preferences = None
     if result in ("confirmed", "already_active"):
-        from newsletter.subscribers.tokens import preferences_url
-
         subscriber = service.load_for_token(session, data)
         preferences = preferences_url(subscriber.id, subscriber.email)
     status = 200 if result in ("confirmed", "already_active") else 409

@@ -207,10 +207,7 @@ def test_api_import_csv_body_and_multipart(client, db_session, api_token, catego
         headers=auth(api_token),
     )
     assert response.status_code == 200
-    assert (response.json["created"], response.json["errors"]) == (
-        1,
-        ["line 3: " + response.json["errors"][0][8:]],
-    )
+    assert response.json["created"] == 1 and len(response.json["errors"]) == 1
     assert response.json["errors"][0].startswith("line 3: ")
     multipart = client.post(
         "/api/v1/subscribers/import",
