@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from sqlalchemy import String, any_, bindparam, insert, select, update
+from sqlalchemy import String, Table, any_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -294,7 +294,7 @@ class _BatchWriter:
         self.confirmed = confirmed
         self.source = source[:50]
         self.now = now
-        self.table = Subscriber.__table__
+        self.table: Table = Subscriber.__table__  # type: ignore[assignment]
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def _target(self, record: _Record) -> SubscriberStatus:
@@ -422,7 +422,7 @@ class _BatchWriter:
             )
         if new_suppressions:
             session.execute(
-                insert(Suppression.__table__),
+                insert(Suppression.__table__),  # type: ignore[arg-type]
                 [
                     {"email_hash": h, "reason": reason, "note": "import", "created_at": now}
                     for h, reason in new_suppressions.items()

@@ -271,7 +271,7 @@ def eligible_subscribers_query(
     after_id: int = 0,
     up_to_id: int | None = None,
     frequency: Frequency | None = None,
-) -> Select[tuple[Subscriber]]:
+) -> Select[Subscriber]:
     """Active subscribers in id order from a checkpoint, for the send pipeline to page through.
 
     `category_ids`: the issue's categories; a subscriber who chose none gets
