@@ -21,12 +21,13 @@ import codecs
 import csv
 import enum
 import io
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from sqlalchemy import String, Table, any_, bindparam, insert, select, update
+from sqlalchemy import String, Table, any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -449,7 +450,10 @@ def _among(postgres: bool, column: Any, values: list[str]) -> Any:
     """`column IN values`; on PostgreSQL one array parameter instead of thousands of them."""
     if postgres:
         return column == any_(bindparam("values", values, type_=ARRAY(String)))
-    return column.in_(values)
+    # SQLite: one JSON parameter; compiling 5,000 bound parameters costs more than the query.
+    return column.in_(
+        select(text("value")).select_from(func.json_each(bindparam("values", json.dumps(values))))
+    )
 
 
 # Bulk writes go to the driver directly: SQLAlchemy's per-row parameter handling
@@ -491,14 +495,21 @@ def _insert_subscribers(
             return [(r[0], r[1]) for r in cursor.fetchall()]
     table = Subscriber.__table__
     dialect = connection.dialect
-    converters = [
-        _memoized(table.c[c].type.dialect_impl(dialect).bind_processor(dialect))
-        for c in _SUBSCRIBER_COLUMNS
-    ]
+    # Only the dates need SQLAlchemy's SQLite conversion; memoized, as they repeat.
+    date = _memoized(table.c.created_at.type.dialect_impl(dialect).bind_processor(dialect))
+    shared = tuple(constants.values())
     values = [
         (
-            *(convert(row[c]) for c, convert in zip(_SUBSCRIBER_COLUMNS, converters, strict=True)),
-            *constants.values(),
+            row["email"],
+            row["name"],
+            row["status"].value,
+            date(row["confirmed_at"]),
+            date(row["unsubscribed_at"]),
+            date(row["confirmation_sent_at"]),
+            row["is_disposable"],
+            row["is_role_address"],
+            date(row["created_at"]),
+            *shared,
         )
         for row in rows
     ]
@@ -507,7 +518,9 @@ def _insert_subscribers(
     sql = f"INSERT INTO subscribers ({columns}) VALUES ({marks})"  # noqa: S608 - names are constants here; values are bound
     connection.exec_driver_sql(sql, values)
     emails = [row["email"] for row in rows]
-    found = connection.execute(select(table.c.id, table.c.email).where(table.c.email.in_(emails)))
+    found = connection.execute(
+        select(table.c.id, table.c.email).where(_among(False, table.c.email, emails))
+    )
     return [(r[0], r[1]) for r in found]
 
 

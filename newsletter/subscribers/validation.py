@@ -165,6 +165,7 @@ def _domain_verdict(domain: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def _is_disposable(domain: str) -> bool:
     # A subdomain of a throwaway provider is throwaway too (x.mailinator.com).
     parts = domain.split(".")
