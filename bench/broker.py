@@ -30,7 +30,12 @@ def transports(folder: Path) -> dict[str, tuple[str, dict]]:
     return {
         "filesystem": (
             "filesystem://",
-            {"data_folder_in": str(queue), "data_folder_out": str(queue), "polling_interval": 0.1},
+            {
+                "data_folder_in": str(queue),
+                "data_folder_out": str(queue),
+                "control_folder": str(folder / "fs-control"),
+                "polling_interval": 0.1,
+            },
         ),
         # kombu hands the SQLAlchemy transport's options to create_engine, so its polling
         # interval is set on the transport object instead (see connect()).

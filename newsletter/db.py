@@ -58,6 +58,9 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         app.extensions["db"] = self
+        # After each request, and when an app context ends (CLI, tasks): a request that
+        # runs inside an already-pushed app context (tests) still gets a fresh session.
+        app.teardown_request(_close_session)
         app.teardown_appcontext(_close_session)
 
     @contextmanager

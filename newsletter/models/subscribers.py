@@ -52,9 +52,7 @@ class Subscriber(TimestampMixin, Base):
     status: Mapped[SubscriberStatus] = mapped_column(
         str_enum(SubscriberStatus), default=SubscriberStatus.PENDING
     )
-    frequency: Mapped[Frequency] = mapped_column(
-        str_enum(Frequency), default=Frequency.EVERY_ISSUE
-    )
+    frequency: Mapped[Frequency] = mapped_column(str_enum(Frequency), default=Frequency.EVERY_ISSUE)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
     confirmation_sent_at: Mapped[datetime | None]

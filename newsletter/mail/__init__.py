@@ -1,0 +1,1 @@
+"""Building and sending email: MIME messages, SMTP transports, rate limits."""
