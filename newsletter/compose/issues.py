@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.models import Issue, IssueItem, IssueStatus, ItemMode, Post, utcnow
@@ -221,14 +221,21 @@ def create_issue(
 
 def _claim_draft(session: Session, issue_id: int, *, action: str) -> None:
     """Take the issue for an edit, or explain why it cannot be edited."""
-    moved = session.execute(
+    moved = _rowcount(
+        session,
         update(Issue)
         .where(Issue.id == issue_id, Issue.status.in_(EDITABLE))
         .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if moved != 1:
         _refuse(session, issue_id, action=action)
+
+
+def _rowcount(session: Session, stmt: Any) -> int:
+    """Rows an UPDATE matched: the answer to "did we win the claim?"."""
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    return int(result.rowcount)
 
 
 def _refuse(session: Session, issue_id: int, *, action: str) -> None:
@@ -385,12 +392,13 @@ def schedule_issue(
         raise InvalidSchedule("send_at is out of range") from None
     if send_at <= (now or utcnow()):
         raise InvalidSchedule("send_at must be in the future")
-    moved = session.execute(
+    moved = _rowcount(
+        session,
         update(Issue)
         .where(Issue.id == issue_id, Issue.status == IssueStatus.DRAFT)
         .values(status=IssueStatus.SCHEDULED, send_at=send_at, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if moved != 1:
         _refuse(session, issue_id, action="scheduled")
     issue = get_issue(session, issue_id)
@@ -406,12 +414,13 @@ def schedule_issue(
 
 def unschedule_issue(session: Session, *, issue_id: int) -> Issue:
     """scheduled -> draft, so the author can edit again before the send starts."""
-    moved = session.execute(
+    moved = _rowcount(
+        session,
         update(Issue)
         .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
         .values(status=IssueStatus.DRAFT, send_at=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if moved != 1:
         _refuse(session, issue_id, action="moved back to draft")
     session.commit()
@@ -423,12 +432,13 @@ def unschedule_issue(session: Session, *, issue_id: int) -> Issue:
 def cancel_issue(session: Session, *, issue_id: int) -> Issue:
     """Any issue that has not finished may be cancelled; a running send stops at its
     next batch, because send tasks re-check the status before each one."""
-    moved = session.execute(
+    moved = _rowcount(
+        session,
         update(Issue)
         .where(Issue.id == issue_id, Issue.status.in_(CANCELLABLE))
         .values(status=IssueStatus.CANCELLED, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if moved != 1:
         _refuse(session, issue_id, action="cancelled")
     session.commit()

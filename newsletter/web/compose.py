@@ -409,7 +409,10 @@ def save(issue_id: int) -> BaseResponse | tuple[str, int]:
     if verb == "save":
         flash("Saved.", "info")
     anchor = "#items" if verb != "save" else ""
-    return redirect(url_for("compose.editor", issue_id=issue_id, **request.args) + anchor)
+    values: dict[str, Any] = {"issue_id": issue_id}
+    if request.args.get("as"):
+        values["as"] = request.args["as"]  # keep previewing as the same subscriber
+    return redirect(url_for("compose.editor", **values) + anchor)
 
 
 @bp.post("/issues/<int:issue_id>/autosave")
