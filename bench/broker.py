@@ -16,10 +16,12 @@ import time
 from pathlib import Path
 
 from kombu import Connection
+from kombu.transport import filesystem as filesystem_transport
 
 from newsletter.broker import TRANSPORT
 
 N = 2000
+ROUNDS = 3  # the filesystem race shows up in some rounds only
 PAYLOAD = {"task": "sends.send_batch", "args": [42, 200], "kwargs": {}, "pad": "x" * 300}
 REDIS = "redis://127.0.0.1:6379/14"
 
@@ -98,14 +100,73 @@ def measure(url: str, options: dict) -> float | str:
     return N / (outcome["done"] - started)
 
 
+def preemption_probe(folder: Path) -> str:
+    """Publish through kombu's filesystem transport with the writer paused after it has
+    created the message file and before it has written it, as the OS may preempt any
+    process there; a consumer in another process is reading the folder meanwhile."""
+    url, options = transports(folder)["filesystem"]
+    consumer = subprocess.Popen(
+        [sys.executable, __file__, "consume", url, json.dumps(options), "20"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert consumer.stdout is not None
+    assert consumer.stdout.readline().strip() == "ready"
+    real_lock = filesystem_transport.lock
+
+    def slow_lock(file: object, flags: int) -> None:
+        real_lock(file, flags)
+        time.sleep(0.05)  # the file exists, empty, for 50 ms
+
+    filesystem_transport.lock = slow_lock
+    try:
+        with connect(url, options) as conn:
+            queue = conn.SimpleQueue("bench")
+            for i in range(20):
+                queue.put({**PAYLOAD, "i": i})
+            queue.close()
+    finally:
+        filesystem_transport.lock = real_lock
+    outcome = json.loads(consumer.stdout.readline())
+    consumer.wait(timeout=60)
+    if "error" in outcome:
+        return f"LOSES MESSAGES: consumer read a half-written file ({outcome['error']})"
+    return f"ok ({outcome['received']} of 20 received)"
+
+
 def main() -> None:
     results: dict[str, float | str] = {}
+    run_rounds(results)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (url, options) in transports(Path(tmp)).items():
-            results[name] = measure(url, options)
+        probe = preemption_probe(Path(tmp))
+    if probe.startswith("LOSES"):
+        speed = results["filesystem"]
+        fast = f"{speed:.0f} msg/s when lucky" if isinstance(speed, float) else speed
+        results["filesystem"] = f"{fast}; {probe}"
+    report(results)
+
+
+def run_rounds(results: dict[str, float | str]) -> None:
+    for _ in range(ROUNDS):
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, (url, options) in transports(Path(tmp)).items():
+                outcome = measure(url, options)
+                previous = results.get(name)
+                if isinstance(previous, str):
+                    continue  # a transport that lost messages once stays disqualified
+                if isinstance(outcome, str) or previous is None:
+                    results[name] = outcome
+                else:
+                    results[name] = max(previous, outcome)  # best of the rounds
+
+
+def report(results: dict[str, float | str]) -> None:
     baseline = results["redis (baseline)"]
     assert isinstance(baseline, float), baseline
-    print(f"{N} messages, publisher and consumer in separate processes")
+    print(
+        f"{N} messages x {ROUNDS} rounds, publisher and consumer in separate processes, best round;"
+        " then a probe that pauses the publisher mid-write"
+    )
     for name, rate in results.items():
         if isinstance(rate, str):
             print(f"  {name:22s} {rate}")
@@ -113,7 +174,7 @@ def main() -> None:
             print(f"  {name:22s} {rate:9.0f} msg/s   {rate / baseline:5.2f}x redis")
     embedded = {k: v for k, v in results.items() if "baseline" not in k and isinstance(v, float)}
     winner = max(embedded, key=embedded.__getitem__) if embedded else "none"
-    print(f"faster server-less broker: {winner}")
+    print(f"fastest server-less broker that never lost a message: {winner}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS (publisher): {rss_mb:.1f} MB")
     print(
