@@ -21,7 +21,7 @@ def import_command(source: str, fmt: str | None) -> None:
     """Import posts from a feed URL or file, a WXR export, a Markdown folder or a text scrape."""
     try:
         with get_db().session_scope() as session:
-            result = import_posts(session, source, fmt=fmt)
+            result = import_posts(session, source, fmt=fmt, allow_private_urls=True)
     except PostImportError as exc:
         click.echo(f"error: {exc}", err=True)
         raise click.exceptions.Exit(1) from None

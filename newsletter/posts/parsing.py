@@ -22,6 +22,7 @@ def parse_source(
     fmt: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     known_categories: Iterable[str] = (),
+    allow_private_urls: bool = False,
 ) -> list[ParsedPost]:
     """Read and parse a whole source; any problem raises PostImportError.
 
@@ -30,7 +31,9 @@ def parse_source(
     space-separated category lines of plain-text scrapes.
     """
     return parse_loaded(
-        load_source(source, max_bytes=check_args(fmt, max_bytes)),
+        load_source(
+            source, max_bytes=check_args(fmt, max_bytes), allow_private_urls=allow_private_urls
+        ),
         fmt=fmt,
         max_bytes=max_bytes,
         known_categories=known_categories,

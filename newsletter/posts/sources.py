@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError, URLError
@@ -28,14 +30,16 @@ class Loaded:
     content_type: str | None = None  # from HTTP, helps feedparser with charsets
 
 
-def load_source(source: str | Path | bytes, *, max_bytes: int) -> Loaded:
+def load_source(
+    source: str | Path | bytes, *, max_bytes: int, allow_private_urls: bool = False
+) -> Loaded:
     if isinstance(source, bytes | bytearray):
         if len(source) > max_bytes:
             raise too_big(max_bytes)
         return Loaded(label="<upload>", data=bytes(source))
     text = str(source)
     if isinstance(source, str) and urlsplit(text).scheme in ("http", "https"):
-        data, content_type = fetch_url(text, max_bytes=max_bytes)
+        data, content_type = fetch_url(text, max_bytes=max_bytes, allow_private=allow_private_urls)
         return Loaded(label=text, data=data, name=urlsplit(text).path, content_type=content_type)
     path = Path(source)
     if path.is_dir():
@@ -58,17 +62,27 @@ def read_capped(path: Path, *, max_bytes: int) -> bytes:
 
 
 def fetch_url(
-    url: str, *, max_bytes: int, timeout: float = FETCH_TIMEOUT
+    url: str, *, max_bytes: int, timeout: float = FETCH_TIMEOUT, allow_private: bool = False
 ) -> tuple[bytes, str | None]:
-    """GET an http(s) URL with a timeout and a size cap; feedparser never touches the network."""
+    """GET an http(s) URL with a timeout and a size cap; feedparser never touches the network.
+
+    Unless `allow_private`, the host (and every redirect's host) must resolve to public
+    addresses only, so an import form cannot be used to read the server's own network
+    (cloud metadata, admin ports). The CLI allows private hosts: its user is the operator.
+    """
+    if not allow_private:
+        check_public_host(url)
     request = Request(url, headers={"User-Agent": _USER_AGENT})  # noqa: S310 - scheme checked by caller
+    opener = build_opener(_HttpOnlyRedirects(allow_private=allow_private))
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise too_big(max_bytes)
             data = response.read(max_bytes + 1)
             content_type = response.headers.get("Content-Type")
+    except PostImportError:
+        raise
     except HTTPError as exc:
         raise PostImportError(f"could not fetch {url}: HTTP {exc.code} {exc.reason}") from exc
     except (URLError, TimeoutError, OSError) as exc:
@@ -79,16 +93,29 @@ def fetch_url(
     return data, content_type
 
 
+def check_public_host(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError) as exc:
+        raise PostImportError(f"could not fetch {url}: cannot resolve {host!r}") from exc
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            raise PostImportError(f"refusing to fetch {url}: {host} is a private or local address")
+
+
 class _HttpOnlyRedirects(HTTPRedirectHandler):
-    """urllib would follow a redirect to ftp://; a feed URL may only lead to http(s)."""
+    """urllib would follow a redirect to ftp:// or to an internal host; a feed URL may not."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         if urlsplit(newurl).scheme not in ("http", "https"):
             raise URLError(f"refusing to follow a redirect to {newurl}")
+        if not self.allow_private:
+            check_public_host(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_OPENER = build_opener(_HttpOnlyRedirects)
 
 
 def too_big(max_bytes: int) -> PostImportError:

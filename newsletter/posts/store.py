@@ -36,12 +36,16 @@ def import_posts(
     *,
     fmt: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_private_urls: bool = False,
 ) -> ImportResult:
     """Parse the whole source first, then write it in one transaction (and commit).
 
-    A bad source raises PostImportError before anything touches the database.
+    A bad source raises PostImportError before anything touches the database. URLs on
+    private or local hosts are refused unless `allow_private_urls` (see fetch_url).
     """
-    loaded = load_source(source, max_bytes=check_args(fmt, max_bytes))
+    loaded = load_source(
+        source, max_bytes=check_args(fmt, max_bytes), allow_private_urls=allow_private_urls
+    )
     # Names already in the DB tell a plain-text category line where names end.
     known = session.scalars(select(Category.name)).all()
     parsed = parse_loaded(loaded, fmt=fmt, max_bytes=max_bytes, known_categories=known)

@@ -221,7 +221,14 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
                 error = "The URL must start with http:// or https://."
             else:
                 try:
-                    result = import_posts(get_session(), source, fmt=form.format.data or None)
+                    result = import_posts(
+                        get_session(),
+                        source,
+                        fmt=form.format.data or None,
+                        allow_private_urls=bool(
+                            current_app.config.get("IMPORT_ALLOW_PRIVATE_URLS")
+                        ),
+                    )
                 except PostImportError as exc:
                     error, position = exc.message, exc.position
                 else:

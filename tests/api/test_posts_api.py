@@ -134,3 +134,13 @@ def test_import_errors_import_nothing(client, auth, db_session):
     response = client.post("/api/v1/posts", data=b"  ", content_type="text/plain", headers=auth)
     assert response.status_code == 422
     assert db_session.query(Post).count() == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/feed", "http://169.254.169.254/latest/meta-data/"]
+)
+def test_import_by_url_refuses_the_servers_own_network(client, auth, db_session, url):
+    response = client.post("/api/v1/posts", json={"url": url}, headers=auth)
+    assert response.status_code == 422
+    assert "private or local address" in response.json["error"]["message"]
+    assert db_session.query(Post).count() == 0

@@ -170,11 +170,11 @@ def test_feed_over_loopback_http(db_session: Session, data_dir: Path, http_serve
         "application/rss+xml; charset=utf-8",
         (data_dir / "feed.rss").read_bytes(),
     )
-    result = import_posts(db_session, f"{base}/feed.xml")
+    result = import_posts(db_session, f"{base}/feed.xml", allow_private_urls=True)
     assert (result.created, result.updated) == (2, 0)
     post = db_session.get(Post, result.post_ids[0])
     assert post is not None and post.source == f"{base}/feed.xml"
-    again = import_posts(db_session, f"{base}/feed.xml")
+    again = import_posts(db_session, f"{base}/feed.xml", allow_private_urls=True)
     assert (again.created, again.updated) == (0, 2)
 
 
@@ -182,10 +182,18 @@ def test_http_errors_and_size_cap(db_session: Session, data_dir: Path, http_serv
     base, routes = http_server
     routes["/big.xml"] = (200, "application/rss+xml", (data_dir / "feed.rss").read_bytes())
     with pytest.raises(PostImportError, match="HTTP 404"):
-        import_posts(db_session, f"{base}/missing.xml")
+        import_posts(db_session, f"{base}/missing.xml", allow_private_urls=True)
     with pytest.raises(PostImportError) as err:
-        import_posts(db_session, f"{base}/big.xml", max_bytes=500)
+        import_posts(db_session, f"{base}/big.xml", max_bytes=500, allow_private_urls=True)
     assert err.value.position == "byte 501"
+    assert post_count(db_session) == 0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "10.0.0.7", "169.254.169.254"])
+def test_private_hosts_are_refused_by_default(db_session: Session, host: str) -> None:
+    # The web form and the API must not become a way into the server's own network.
+    with pytest.raises(PostImportError, match="private or local address"):
+        import_posts(db_session, f"http://{host}:9/feed.xml")
     assert post_count(db_session) == 0
 
 
@@ -195,10 +203,10 @@ def test_redirects(db_session: Session, data_dir: Path, http_server) -> None:
     routes["/old"] = (301, "text/plain", f"{base}/feed.xml".encode())
     routes["/to-ftp"] = (302, "text/plain", b"ftp://127.0.0.1/feed.xml")
     routes["/to-file"] = (302, "text/plain", b"file:///etc/passwd")
-    assert import_posts(db_session, f"{base}/old").created == 2
+    assert import_posts(db_session, f"{base}/old", allow_private_urls=True).created == 2
     for path in ("/to-ftp", "/to-file"):
         with pytest.raises(PostImportError, match="could not fetch"):
-            import_posts(db_session, f"{base}{path}")
+            import_posts(db_session, f"{base}{path}", allow_private_urls=True)
     assert post_count(db_session) == 2
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from flask import request
+from flask import current_app, request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from newsletter.compose import ComposeError, list_posts
@@ -179,7 +179,12 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
         if b"\x00" in source and not source.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ApiError(422, "validation_error", "the body contains NUL bytes")
     try:
-        result = import_posts(get_session(), source, fmt=fmt)
+        result = import_posts(
+            get_session(),
+            source,
+            fmt=fmt,
+            allow_private_urls=bool(current_app.config.get("IMPORT_ALLOW_PRIVATE_URLS")),
+        )
     except PostImportError as exc:
         raise ApiError(
             422, "import_failed", str(exc), [{"position": exc.position, "message": exc.message}]
