@@ -1,7 +1,7 @@
 # `make run`: the whole system on the embedded default (SQLite, embedded broker, mail catcher).
 # `make test`: lint and the whole test suite. Both set themselves up from nothing.
 
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
