@@ -20,6 +20,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are 32-bit integers on every backend; a larger number names no row.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -67,13 +67,13 @@ from newsletter.compose.testsend import MAX_TEST_RECIPIENTS, split_addresses
 from newsletter.db import get_session
 from newsletter.mail.transport import get_sender
 from newsletter.models import Category, IssueStatus, ItemMode, Post, Role, Subscriber
+from newsletter.models.base import MAX_ID
 from newsletter.posts import PostImportError, import_posts
 from newsletter.posts.sources import FORMATS
 
 from .roles import role_required
 
 bp = Blueprint("compose", __name__, url_prefix="/author")
-MAX_ID = 2**31 - 1
 UPLOAD_LIMIT = 20_000_000
 
 

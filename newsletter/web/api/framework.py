@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 
 from newsletter.accounts.service import user_for_token
 from newsletter.db import get_session
+from newsletter.models.base import MAX_ID
 
 
 class ApiError(Exception):
@@ -54,8 +55,6 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 ViewFunc = Callable[..., Any]
-# Ids are 32-bit integers in the schema; a larger one names nothing (and SQLite could not bind it).
-MAX_ID = 2**31 - 1
 _PATH_PARAM = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 
 
@@ -123,7 +122,8 @@ class Api:
             def wrapper(**path: Any) -> Any:
                 if op.auth:
                     _require_token()
-                if any(isinstance(v, int) and v > MAX_ID for v in path.values()):
+                # An id out of range names nothing (and SQLite could not even bind it).
+                if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in path.values()):
                     raise ApiError(404, "not_found", "no such resource")
                 kwargs = dict(path)
                 if op.query is not None:
@@ -230,7 +230,7 @@ def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
         schema: dict[str, Any] = {"type": "string"}
         if match["converter"] == "int":
             # Flask's int converter matches digits only, so document exactly that.
-            schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         parameters.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
         return "{" + match["name"] + "}"
 

@@ -30,10 +30,11 @@ from newsletter.compose.testsend import MAX_TEST_RECIPIENTS
 from newsletter.db import get_session
 from newsletter.mail.transport import get_sender
 from newsletter.models import Issue, IssueStatus, ItemMode
+from newsletter.models.base import MAX_ID
 
 from . import api
 from .framework import ApiError
-from .posts import MAX_ID, Text
+from .posts import Text
 
 PostId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -173,12 +174,6 @@ def _domain_errors() -> Iterator[None]:
         raise ApiError(422, "validation_error", str(exc)) from None
 
 
-def _check_id(issue_id: int) -> int:
-    if not 0 < issue_id <= MAX_ID:
-        raise ApiError(404, "not_found", f"no issue with id {issue_id}")
-    return issue_id
-
-
 @api.operation(
     "/issues", summary="Issues, newest first", tag="issues", query=IssuesQuery, response=IssueList
 )
@@ -218,7 +213,7 @@ def create_issue_api(body: IssueCreate) -> IssueOut:
 @api.operation("/issues/<int:issue_id>", summary="One issue", tag="issues", response=IssueOut)
 def get_issue_api(issue_id: int) -> IssueOut:
     with _domain_errors():
-        return IssueOut.of(get_issue(get_session(), _check_id(issue_id)))
+        return IssueOut.of(get_issue(get_session(), issue_id))
 
 
 @api.operation(
@@ -231,7 +226,6 @@ def get_issue_api(issue_id: int) -> IssueOut:
     errors=(409,),
 )
 def patch_issue_api(issue_id: int, body: IssuePatch) -> IssueOut:
-    _check_id(issue_id)
     with _domain_errors():
         issue = update_issue(
             get_session(),
@@ -259,7 +253,6 @@ def patch_issue_api(issue_id: int, body: IssuePatch) -> IssueOut:
     response_content_type="text/*",
 )
 def preview_issue_api(issue_id: int, query: PreviewQuery) -> Response:
-    _check_id(issue_id)
     with _domain_errors():
         preview = render_preview(
             get_session(),
@@ -287,7 +280,6 @@ def preview_issue_api(issue_id: int, query: PreviewQuery) -> Response:
     errors=(502,),
 )
 def test_send_api(issue_id: int, body: TestSendIn) -> TestSendOut:
-    _check_id(issue_id)
     with _domain_errors():
         sent = send_test(
             get_session(),
@@ -309,7 +301,6 @@ def test_send_api(issue_id: int, body: TestSendIn) -> TestSendOut:
     errors=(409,),
 )
 def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
-    _check_id(issue_id)
     with _domain_errors():
         issue = schedule_issue(get_session(), issue_id=issue_id, send_at=body.send_at)
     return IssueOut.of(issue)
@@ -324,7 +315,6 @@ def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
     errors=(409,),
 )
 def cancel_issue_api(issue_id: int) -> IssueOut:
-    _check_id(issue_id)
     with _domain_errors():
         issue = cancel_issue(get_session(), issue_id=issue_id)
     return IssueOut.of(issue)
