@@ -42,6 +42,11 @@ DEFAULTS: dict[str, Any] = {
     "SENDGRID_PUBLIC_KEY": "",
     "DEV_OUTBOX": False,
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "SUBSCRIBE_RATE_LIMIT": "10 per minute;60 per hour",
+    "SUBSCRIBE_ADDRESS_RATE_LIMIT": "5 per hour",
+    "SUBSCRIBE_CHECK_DNS": None,  # default: on in production only
+    "DIGEST_FREQUENCIES": "",  # e.g. "weekly,monthly"; empty = every issue only
+    "IMPORT_ALLOW_PRIVATE_URLS": False,
 }
 
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -80,6 +85,11 @@ class Settings:
     sendgrid_public_key: str
     dev_outbox: bool
     login_rate_limit: str
+    subscribe_rate_limit: str
+    subscribe_address_rate_limit: str
+    subscribe_check_dns: bool
+    digest_frequencies: tuple[str, ...]
+    import_allow_private_urls: bool
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -183,6 +193,15 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
         sendgrid_public_key=str(cfg["SENDGRID_PUBLIC_KEY"] or ""),
         dev_outbox=_flag("DEV_OUTBOX", cfg["DEV_OUTBOX"]) and env != "production",
         login_rate_limit=str(cfg["LOGIN_RATE_LIMIT"]),
+        subscribe_rate_limit=str(cfg["SUBSCRIBE_RATE_LIMIT"]),
+        subscribe_address_rate_limit=str(cfg["SUBSCRIBE_ADDRESS_RATE_LIMIT"]),
+        subscribe_check_dns=env == "production"
+        if cfg["SUBSCRIBE_CHECK_DNS"] is None
+        else _flag("SUBSCRIBE_CHECK_DNS", cfg["SUBSCRIBE_CHECK_DNS"]),
+        digest_frequencies=_split(cfg["DIGEST_FREQUENCIES"]),
+        import_allow_private_urls=_flag(
+            "IMPORT_ALLOW_PRIVATE_URLS", cfg["IMPORT_ALLOW_PRIVATE_URLS"]
+        ),
     )
 
 

@@ -32,6 +32,7 @@ from flask import (
     url_for,
 )
 
+from newsletter.config import Settings
 from newsletter.db import get_session
 from newsletter.extensions import csrf, limiter
 from newsletter.models import Frequency, SubscriberStatus
@@ -60,12 +61,16 @@ HONEYPOT = "website"  # hidden from people; bots fill in anything that looks lik
 MAX_CATEGORIES = 200
 
 
+def _settings() -> Settings:
+    return current_app.extensions["settings"]  # type: ignore[no-any-return]
+
+
 def _ip_limit() -> str:
-    return str(current_app.config.get("SUBSCRIBE_RATE_LIMIT", "10 per minute;60 per hour"))
+    return _settings().subscribe_rate_limit
 
 
 def _address_limit() -> str:
-    return str(current_app.config.get("SUBSCRIBE_ADDRESS_RATE_LIMIT", "5 per hour"))
+    return _settings().subscribe_address_rate_limit
 
 
 def _address_key() -> str:
@@ -88,17 +93,13 @@ def _signup_data() -> dict[str, Any]:
 
 
 def _check_dns() -> bool:
-    # Real MX lookups in production and development; never in tests.
-    configured = current_app.config.get("SUBSCRIBE_CHECK_DNS")
-    if configured is not None:
-        return bool(configured)
-    return current_app.extensions["settings"].env != "testing"
+    # Real MX lookups in production; a laptop or a test may have no DNS at all.
+    return _settings().subscribe_check_dns
 
 
 def _digest_choices() -> list[Frequency]:
     """Frequencies offered on the preferences page; digests only if the author offers them."""
-    raw = str(current_app.config.get("DIGEST_FREQUENCIES") or "")
-    offered = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    offered = {part.lower() for part in _settings().digest_frequencies}
     choices = [f for f in Frequency if f is not Frequency.EVERY_ISSUE and f.value in offered]
     return [Frequency.EVERY_ISSUE, *choices] if choices else []
 

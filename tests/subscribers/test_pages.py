@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -125,8 +126,13 @@ def test_honeypot_answers_like_success_and_stores_nothing(client, db_session, ta
     assert tasks == []
 
 
+def configure(app, **changes):
+    """Settings are frozen; a test swaps in a changed copy."""
+    app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], **changes)
+
+
 def test_rate_limit_per_ip(app, client, db_session, tasks):
-    app.config["SUBSCRIBE_RATE_LIMIT"] = "3 per minute"
+    configure(app, subscribe_rate_limit="3 per minute")
     codes = [
         client.post("/subscribe", json={"email": f"p{i}@example.org"}).status_code for i in range(4)
     ]
@@ -135,7 +141,7 @@ def test_rate_limit_per_ip(app, client, db_session, tasks):
 
 
 def test_rate_limit_per_address_across_ips(app, client, db_session, tasks):
-    app.config["SUBSCRIBE_ADDRESS_RATE_LIMIT"] = "2 per hour"
+    configure(app, subscribe_address_rate_limit="2 per hour")
     codes = [
         client.post(
             "/subscribe",
@@ -290,7 +296,7 @@ def test_preferences_frequency_only_when_digests_are_offered(app, client, db_ses
     url = path(preferences_url(sub.id, sub.email))
     html = client.get(url).get_data(as_text=True)
     assert 'name="frequency"' not in html
-    app.config["DIGEST_FREQUENCIES"] = "weekly"
+    configure(app, digest_frequencies=("weekly",))
     html = client.get(url).get_data(as_text=True)
     assert 'value="weekly"' in html and 'value="monthly"' not in html
     bad = client.post(url, data={"form_signature": signature(html), "frequency": "monthly"})

@@ -182,7 +182,7 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
             get_session(),
             source,
             fmt=fmt,
-            allow_private_urls=bool(current_app.config.get("IMPORT_ALLOW_PRIVATE_URLS")),
+            allow_private_urls=current_app.extensions["settings"].import_allow_private_urls,
         )
     except PostImportError as exc:
         raise ApiError(
