@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,11 +98,12 @@ def create_api_token(session: Session, *, name: str, user_id: int | None = None)
 
 
 def revoke_api_token(session: Session, *, name: str) -> None:
-    revoked = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ApiToken)
         .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
-    ).rowcount
+    )
+    revoked = result.rowcount
     if revoked != 1:
         session.rollback()
         raise AccountError(f"no active token named {name!r}")

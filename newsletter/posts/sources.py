@@ -96,7 +96,7 @@ def fetch_url(
 def check_public_host(url: str) -> None:
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except (socket.gaierror, UnicodeError) as exc:
         raise PostImportError(f"could not fetch {url}: cannot resolve {host!r}") from exc
     for address in addresses:

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from newsletter.accounts.service import user_for_token
 from newsletter.db import get_session
@@ -147,7 +147,7 @@ class Api:
         return decorator
 
     def openapi(self, prefix: str) -> dict[str, Any]:
-        models: list[tuple[type[BaseModel], str]] = [(ErrorResponse, "serialization")]
+        models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorResponse, "serialization")]
         for op in self.operations:
             if op.body is not None:
                 models.append((op.body, "validation"))
