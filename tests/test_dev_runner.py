@@ -8,11 +8,18 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import requests
 
-from .conftest import REPO, csrf_token_from
+from .conftest import (
+    REDIS_URL,
+    REPO,
+    create_postgres_database,
+    csrf_token_from,
+    drop_postgres_database,
+)
 from .live import free_port, stack_environment, wait_for_http
 
 pytestmark = pytest.mark.slow
@@ -24,11 +31,25 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_dev_runs_everything_and_stops_cleanly(tmp_path):
-    port, smtp_port = free_port(), free_port()
+@pytest.fixture(params=["embedded", "postgresql+redis"])
+def dev_environment(request, tmp_path):
+    """As a user runs it: nothing set, or a PostgreSQL database and Redis."""
     env = stack_environment(tmp_path)
-    env.pop("NEWSLETTER_ENV")  # as a user would run it
+    env.pop("NEWSLETTER_ENV")
     env.pop("NEWSLETTER_SECRET_KEY")
+    if request.param == "embedded":
+        yield env
+        return
+    name = f"newsletter_dev_{uuid.uuid4().hex[:8]}"
+    env["NEWSLETTER_DATABASE_URL"] = create_postgres_database(name)
+    env["NEWSLETTER_BROKER_URL"] = env["NEWSLETTER_REDIS_URL"] = REDIS_URL
+    yield env
+    drop_postgres_database(name)
+
+
+def test_dev_runs_everything_and_stops_cleanly(dev_environment):
+    port, smtp_port = free_port(), free_port()
+    env = dev_environment
     env["NEWSLETTER_BASE_URL"] = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [

@@ -13,15 +13,15 @@ from newsletter import create_app
 from newsletter.db import make_engine
 from newsletter.migrations import upgrade
 
-from .conftest import REDIS_URL, REPO
+from .conftest import REDIS_URL, REPO, drop_postgres_database, fresh_database_url
 from .live import stack_environment
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("broker", ["embedded", "redis"])
-def test_task_round_trip(broker, tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'worker.db'}"
+@pytest.mark.parametrize(("broker", "backend"), [("embedded", "sqlite"), ("redis", "postgresql")])
+def test_task_round_trip(broker, backend, tmp_path):
+    database_url, pg_name = fresh_database_url(backend, tmp_path)
     upgrade(make_engine(database_url))
     overrides = {"NEWSLETTER_DATABASE_URL": database_url}
     if broker == "redis":
@@ -53,3 +53,5 @@ def test_task_round_trip(broker, tmp_path):
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+        if pg_name:
+            drop_postgres_database(pg_name)
