@@ -60,6 +60,21 @@ def wait_for_http(url: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"{url} did not answer 200 within {timeout}s: {last}")
 
 
+def run_cli(
+    env: dict[str, str], *args: str, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`newsletter ARGS` in a fresh process, as a person at a shell runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter.cli", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
 @dataclass
 class Outbox:
     """The .eml files the catcher wrote."""
@@ -99,15 +114,7 @@ class LiveStack:
         return Session(make_engine(self.database_url), expire_on_commit=False)
 
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "newsletter.cli", *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=self.env,
-            cwd=REPO,
-            timeout=120,
-        )
+        return run_cli(self.env, *args, input=input)
 
     def create_user(self, email: str, password: str, role: str = "author") -> None:
         result = self.cli("users", "create", email, "--role", role, input=password + "\n")

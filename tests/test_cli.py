@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import functools
 
 import pytest
 from sqlalchemy import func, select
@@ -11,25 +10,13 @@ from sqlalchemy import func, select
 from newsletter.db import make_engine
 from newsletter.models import ApiToken, User
 
-from .conftest import REPO
-from .live import stack_environment
+from .live import run_cli, stack_environment
 
 
 @pytest.fixture
 def run(tmp_path):
     env = stack_environment(tmp_path, NEWSLETTER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def _run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "newsletter.cli", *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
-            timeout=120,
-        )
-
+    _run = functools.partial(run_cli, env)
     assert _run("db", "upgrade").returncode == 0
     _run.engine = make_engine(env["NEWSLETTER_DATABASE_URL"])  # type: ignore[attr-defined]
     return _run

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import functools
 from datetime import UTC, datetime
 
 import pytest
@@ -13,8 +12,7 @@ from sqlalchemy.orm import Session
 from newsletter.db import make_engine
 from newsletter.models import Issue, Post
 
-from ..conftest import REPO
-from ..live import stack_environment
+from ..live import run_cli, stack_environment
 from .conftest import SEED
 
 
@@ -23,17 +21,7 @@ def run(tmp_path_factory):
     # One database for the module: starting the CLI costs about a second per command.
     tmp_path = tmp_path_factory.mktemp("issues-cli")
     env = stack_environment(tmp_path, NEWSLETTER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def _run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "newsletter.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
-            timeout=120,
-        )
-
+    _run = functools.partial(run_cli, env)
     assert _run("db", "upgrade").returncode == 0
     assert _run("posts", "import", str(SEED)).returncode == 0
     _run.engine = make_engine(env["NEWSLETTER_DATABASE_URL"])  # type: ignore[attr-defined]
