@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from markdown_it import MarkdownIt
 
+from .chars import drop_invalid_chars
 from .placeholders import neutralize
 
 _TAGS = frozenset(
@@ -50,7 +51,7 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
         return value
 
     clean = nh3.clean(
-        html,
+        drop_invalid_chars(html),
         tags=set(_TAGS),
         clean_content_tags={"script", "style", "template", "noscript"},
         attributes=_ATTRIBUTES,
@@ -72,4 +73,4 @@ def markdown_to_html(text: str) -> str:
     """Author Markdown (intro, outro) as safe HTML; raw HTML in the source stays text."""
     if not text.strip():
         return ""
-    return sanitize_html(_markdown().render(text))
+    return sanitize_html(_markdown().render(drop_invalid_chars(text)))

@@ -9,6 +9,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .chars import drop_invalid_chars
 from .content import Branding, IssueContent, PostBlock, RenderedEmail
 from .environment import environment
 from .fragments import markdown_to_html, sanitize_html
@@ -25,7 +26,7 @@ FALLBACK_NAME = "there"  # "Hi there," when a subscriber gave no name
 
 def clean_line(value: str) -> str:
     """One-line content (titles, subjects): whitespace collapsed, markers broken."""
-    return neutralize(_WS.sub(" ", value).strip())
+    return neutralize(_WS.sub(" ", drop_invalid_chars(value)).strip())
 
 
 def format_date(value: datetime) -> str:

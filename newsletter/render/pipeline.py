@@ -7,6 +7,8 @@ import re
 import css_inline
 from mjml import mjml2html
 
+from .chars import drop_invalid_chars
+
 # Media queries (responsive columns, dark mode) must stay in <style>; everything
 # else is inlined because Gmail and Outlook drop or ignore much of <head>.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -24,6 +26,7 @@ _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 def mjml_to_html(source: str) -> str:
     """Compile MJML with mjml-python, then inline CSS once for this variant."""
     # fonts={}: no web-font <link>; the templates use system and Georgia stacks.
+    source = drop_invalid_chars(source)
     return _escape_angles_in_attributes(_INLINER.inline(mjml2html(source, fonts={})))
 
 
@@ -47,7 +50,7 @@ def _escape_angles_in_attributes(html: str) -> str:
 
 def tidy_text(text: str) -> str:
     """Trailing spaces off, at most one blank line in a row, one final newline."""
-    text = _TRAILING_SPACE.sub("", text.replace("\r\n", "\n"))
+    text = _TRAILING_SPACE.sub("", drop_invalid_chars(text).replace("\r\n", "\n"))
     # The signature separator is "-- " by convention (RFC 3676), with its space.
     text = re.sub(r"^--$", "-- ", text, flags=re.MULTILINE)
     return _BLANK_RUNS.sub("\n\n", text).strip("\n") + "\n"
