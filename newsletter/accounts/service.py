@@ -66,12 +66,16 @@ def create_user(session: Session, *, email: str, password: str, role: Role | str
 
 
 def check_new_password(password: str) -> None:
-    """Raise AccountError unless `password` is 10-1000 characters (NIST SP 800-63B 5.1.1.2:
-    a length floor, no composition rules)."""
+    """Raise AccountError unless `password` is 10-1000 characters of encodable text
+    (NIST SP 800-63B 5.1.1.2: a length floor, no composition rules)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AccountError(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
+    try:
+        password.encode("utf-8")  # argon2 hashes UTF-8; a lone surrogate (bad stdin bytes) has none
+    except UnicodeEncodeError:
+        raise AccountError("password must be valid UTF-8 text") from None
 
 
 def session_user(session: Session, session_id: str) -> User | None:
@@ -114,7 +118,7 @@ def change_password(
     user = session.get(User, user_id)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, current_password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         raise AccountError("the current password is wrong") from None
     if user is None or not user.active:
         raise AccountError("this account no longer exists")

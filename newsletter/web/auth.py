@@ -102,6 +102,7 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # it tests the current password, as login does
 @login_required
 def password() -> Response | str | tuple[str, int]:
     """Change one's own password; every other session of the user ends, this one stays."""

@@ -239,6 +239,12 @@ def test_service_password_rules(db_session, make_user):
         set_password(db_session, email="ghost@example.org", new_password="long enough pw")
     with pytest.raises(AccountError, match="at least 10"):
         set_password(db_session, email=user.email, new_password="short")
+    with pytest.raises(AccountError, match="valid UTF-8"):
+        set_password(db_session, email=user.email, new_password="lone \udcff surrogate")
+    with pytest.raises(AccountError, match="current password is wrong"):
+        change_password(
+            db_session, user.id, current_password="\ud800", new_password="long enough pw"
+        )
     assert user.session_version == version
     set_password(db_session, email=user.email.upper(), new_password="long enough pw")
     assert user.session_version == version + 1
@@ -283,6 +289,7 @@ def test_cli_password_change_ends_every_session(run, tmp_path):
         ("writer@example.org", "short\n", "error: password must be at least 10"),
         ("writer@example.org", "", "error: no password on stdin"),
         ("not-an-email", "a brand new passphrase\n", "error: invalid email address"),
+        ("writer@example.org", "x" * 1001 + "\n", "error: password must be at most 1000"),
     ],
 )
 def test_cli_password_errors_are_one_line_and_change_nothing(run, tmp_path, email, stdin, message):
@@ -298,3 +305,16 @@ def test_cli_password_errors_are_one_line_and_change_nothing(run, tmp_path, emai
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(message), result.stderr
     assert _opens(browser, "/admin/")
+
+
+def test_password_form_guesses_are_rate_limited(connection, tmp_path, make_user):
+    # The form tests the current password, so a stolen live session must not guess it freely.
+    app = make_test_app(connection, tmp_path, LOGIN_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    user, _ = make_user()
+    _log_in(client, user.email)
+    statuses = [
+        _change_password_form(client, f"guess number {n}", "a brand new passphrase").status_code
+        for n in range(3)
+    ]
+    assert statuses == [422, 422, 429]
