@@ -91,6 +91,20 @@ def users_create(email: str, role: str) -> None:
         click.echo(f"created {user.role.value} {user.email}")
 
 
+@users.command(
+    "password",
+    help="Set a user's password (from stdin or a prompt); ends every session of that user.",
+)
+@click.argument("email")
+def users_password(email: str) -> None:
+    from .accounts import set_password
+
+    password = _read_password()
+    with app_session() as (_app, session):
+        user = set_password(session, email=email, new_password=password)
+        click.echo(f"password changed for {user.email}; every session of theirs has ended")
+
+
 @cli.group(help="API tokens for /api/v1.")
 def tokens() -> None:
     pass

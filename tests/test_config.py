@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -112,3 +113,38 @@ def test_cli_stops_with_one_line_on_a_bad_setting(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: NEWSLETTER_SMTP_URL must start with")
+
+
+def test_no_code_reads_a_setting_past_settings():
+    # A raw value is unvalidated ("off" is a true string): code reads Settings only.
+    from newsletter.config import DEFAULTS
+
+    names = "|".join(DEFAULTS)
+    raw = re.compile(
+        rf"""config(?:\[|\.get\(|\.setdefault\()\s*["'](?:NEWSLETTER_)?({names})["']"""
+    )
+    offenders = [
+        f"{path.relative_to(REPO)}:{text.count(chr(10), 0, match.start()) + 1}: {match[0]}"
+        for folder in ("newsletter", "worker")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        if path != REPO / "newsletter" / "config.py"
+        for text in [path.read_text()]
+        for match in raw.finditer(text)  # across lines too: calls get wrapped
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("value", ["off", "on"])
+def test_raw_settings_leave_app_config(tmp_path, value):
+    from newsletter.config import current_settings
+
+    from .conftest import make_test_app
+
+    app = make_test_app(None, tmp_path, IMPORT_ALLOW_PRIVATE_URLS=value, TRACKING="off")
+    assert "IMPORT_ALLOW_PRIVATE_URLS" not in app.config and "TRACKING" not in app.config
+    with app.app_context():
+        settings = current_settings()
+    assert settings.import_allow_private_urls is (value == "on")
+    assert settings.tracking is False
+    # Flask's own keys are set again from Settings: sessions and CSRF still sign.
+    assert app.config["SECRET_KEY"] == settings.secret_key

@@ -3,17 +3,27 @@
 from .service import (
     AccountError,
     authenticate,
+    change_password,
+    check_new_password,
     create_api_token,
     create_user,
+    end_sessions,
     revoke_api_token,
+    session_user,
+    set_password,
     user_for_token,
 )
 
 __all__ = [
     "AccountError",
     "authenticate",
+    "change_password",
+    "check_new_password",
     "create_api_token",
     "create_user",
+    "end_sessions",
     "revoke_api_token",
+    "session_user",
+    "set_password",
     "user_for_token",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.models import ApiToken, Role, User, utcnow
+from newsletter.models.base import MAX_ID
 
 TOKEN_PREFIX = "nl_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1000  # the login form's limit; argon2 hashes any length, slowly
+_SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,12})")  # ASCII digits; str.isdigit takes "١"
 _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps timing equal.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -50,8 +54,7 @@ def create_user(session: Session, *, email: str, password: str, role: Role | str
         role = Role(role)
     except ValueError:
         raise AccountError(f"role must be author or admin (got {role!r})") from None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    check_new_password(password)
     user = User(email=email, password_hash=_hasher.hash(password), role=role)
     session.add(user)
     try:
@@ -60,6 +63,89 @@ def create_user(session: Session, *, email: str, password: str, role: Role | str
         session.rollback()
         raise AccountError(f"a user with email {email} already exists") from None
     return user
+
+
+def check_new_password(password: str) -> None:
+    """Raise AccountError unless `password` is 10-1000 characters of encodable text
+    (NIST SP 800-63B 5.1.1.2: a length floor, no composition rules)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
+    try:
+        password.encode("utf-8")  # argon2 hashes UTF-8; a lone surrogate (bad stdin bytes) has none
+    except UnicodeEncodeError:
+        raise AccountError("password must be valid UTF-8 text") from None
+
+
+def session_user(session: Session, session_id: str) -> User | None:
+    """The user a login session's id ("<user id>:<session version>") still stands for.
+
+    None when the id is malformed, the user is gone or inactive, or the version is not the
+    user's current one: logout and password changes raise it, so copies of an ended
+    session's cookie (or remember cookie) open nothing (OWASP Session Management:
+    invalidate on the server, not only in the browser).
+    """
+    match = _SESSION_ID.fullmatch(session_id)
+    if match is None or not 0 < int(match[1]) <= MAX_ID:
+        return None
+    user = session.get(User, int(match[1]))
+    if user is None or not user.active or user.session_version != int(match[2]):
+        return None
+    return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every login session of the user, everywhere (logout); commits."""
+    # In SQL, by id: two logouts at once both count, and a User object from another
+    # session (Flask-Login's cached one) need not be attached to this one.
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.commit()
+
+
+def change_password(
+    session: Session, user_id: int, *, current_password: str, new_password: str
+) -> User:
+    """A logged-in user's own change: needs the current password; ends every session of the
+    user, and returns the user with the new session version (the caller logs the session
+    doing the change in again). AccountError, and nothing changed, for a wrong current
+    password or a new one of the wrong length."""
+    user = session.get(User, user_id)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, current_password)
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
+        raise AccountError("the current password is wrong") from None
+    if user is None or not user.active:
+        raise AccountError("this account no longer exists")
+    check_new_password(new_password)
+    _set_password(session, user, new_password)
+    return user
+
+
+def set_password(session: Session, *, email: str, new_password: str) -> User:
+    """The operator's reset (CLI): no current password; ends every session of the user.
+
+    AccountError, and nothing changed, for an unknown email or a password of the wrong length.
+    """
+    check_new_password(new_password)
+    email = normalize_login_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise AccountError(f"no user with email {email}")
+    _set_password(session, user, new_password)
+    return user
+
+
+def _set_password(session: Session, user: User, new_password: str) -> None:
+    user.password_hash = _hasher.hash(new_password)
+    session.flush()
+    end_sessions(session, user.id)
+    session.refresh(user)
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, TimestampMixin, str_enum
@@ -26,6 +26,9 @@ class User(TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.AUTHOR)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Part of every login session's id: raising it ends every session of this user
+    # on the server (logout, password change), however old a copy of the cookie is.
+    session_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     # Flask-Login's user protocol.
     @property
@@ -41,7 +44,8 @@ class User(TimestampMixin, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session (and a remember cookie) stores: "<id>:<session_version>"."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_admin(self) -> bool:

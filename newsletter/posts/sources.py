@@ -6,10 +6,19 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from http.client import HTTPConnection, HTTPSConnection
 from pathlib import Path
+from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
-from urllib.request import HTTPRedirectHandler, Request, build_opener
+from urllib.request import (
+    HTTPHandler,
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    ProxyHandler,
+    Request,
+    build_opener,
+)
 
 from .errors import PostImportError
 
@@ -66,14 +75,21 @@ def fetch_url(
 ) -> tuple[bytes, str | None]:
     """GET an http(s) URL with a timeout and a size cap; feedparser never touches the network.
 
-    Unless `allow_private`, the host (and every redirect's host) must resolve to public
-    addresses only, so an import form cannot be used to read the server's own network
-    (cloud metadata, admin ports). The CLI allows private hosts: its user is the operator.
+    Unless `allow_private`, every connection (the first and each redirect's) goes only to
+    public addresses, so an import form cannot be used to read the server's own network
+    (cloud metadata, admin ports). The check is on the address the socket connects to,
+    from the one lookup made for that connection: a name whose DNS answer changes between
+    a check and a connect (DNS rebinding) cannot slip past it. Proxies are not used then
+    (a proxy would choose the address). The CLI allows private hosts: its user is the
+    operator. Raises PostImportError for a refused, failed or oversized fetch.
     """
-    if not allow_private:
-        check_public_host(url)
     request = Request(url, headers={"User-Agent": _USER_AGENT})  # noqa: S310 - scheme checked by caller
-    opener = build_opener(_HttpOnlyRedirects(allow_private=allow_private))
+    if allow_private:
+        opener = build_opener(_HttpOnlyRedirects())
+    else:
+        opener = build_opener(
+            ProxyHandler({}), _PublicHTTPHandler(), _PublicHTTPSHandler(), _HttpOnlyRedirects()
+        )
     try:
         with opener.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length", "")
@@ -93,28 +109,89 @@ def fetch_url(
     return data, content_type
 
 
-def check_public_host(url: str) -> None:
-    host = urlsplit(url).hostname or ""
+# NAT64 (RFC 6052) embeds an IPv4 address in the last 32 bits; ipaddress calls it global.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address (as getaddrinfo gives it, maybe with a %scope) is globally
+    routable (IANA special-purpose registries, RFC 6890), looking inside IPv6 forms that
+    carry an IPv4 address (mapped, 6to4, NAT64)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not embedded.is_global:
+            return False
+    return ip.is_global
+
+
+def _public_connection(
+    address: tuple[str, int],
+    timeout: float | object = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    """socket.create_connection, but every address of the one lookup must be public, and
+    the socket connects to those very addresses (never a second lookup)."""
+    host, port = address
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise PostImportError(f"could not fetch {url}: cannot resolve {host!r}") from exc
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
-            raise PostImportError(f"refusing to fetch {url}: {host} is a private or local address")
+        raise PostImportError(f"could not fetch from {host}: cannot resolve {host!r}") from exc
+    for info in infos:
+        if not is_public_address(str(info[4][0])):
+            raise PostImportError(
+                f"refusing to fetch from {host}: {info[4][0]} is a private or local address"
+            )
+    error: OSError | None = None
+    for family, kind, proto, _name, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if isinstance(timeout, int | float):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error or OSError(f"no address for {host!r}")
+
+
+class _PublicHTTPConnection(HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_connection
+
+
+class _PublicHTTPSConnection(HTTPSConnection):
+    # TLS wraps the checked socket with server_hostname=self.host: SNI and the certificate
+    # check still use the name.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_connection
+
+
+class _PublicHTTPHandler(HTTPHandler):
+    def http_open(self, req: Request) -> Any:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(HTTPSHandler):
+    def https_open(self, req: Request) -> Any:
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
 
 
 class _HttpOnlyRedirects(HTTPRedirectHandler):
-    """urllib would follow a redirect to ftp:// or to an internal host; a feed URL may not."""
-
-    def __init__(self, *, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    """urllib would follow a redirect to ftp:// or file://; a feed URL may not. (Each hop's
+    connection is checked by the handlers above.)"""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         if urlsplit(newurl).scheme not in ("http", "https"):
             raise URLError(f"refusing to follow a redirect to {newurl}")
-        if not self.allow_private:
-            check_public_host(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 

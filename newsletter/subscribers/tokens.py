@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+
+from newsletter.config import current_settings
 
 from .errors import InvalidToken
 
@@ -49,9 +50,14 @@ def email_tag(email: str) -> str:
     return hashlib.sha256(f"token-tag:{email.lower()}".encode()).hexdigest()[:10]
 
 
+def _keys() -> list[str]:
+    """Old keys first, the current one last (itsdangerous's order)."""
+    settings = current_settings()
+    return [*settings.secret_key_fallbacks, settings.secret_key]
+
+
 def _serializer(purpose: Purpose) -> URLSafeSerializer:
-    app = current_app
-    keys = [*app.config.get("SECRET_KEY_FALLBACKS", []), app.config["SECRET_KEY"]]
+    keys = _keys()
     # itsdangerous signs with the last key and accepts any of them.
     return URLSafeSerializer(keys, salt=f"newsletter.subscribers.{purpose.value}")
 
@@ -96,7 +102,7 @@ def read_token(purpose: Purpose, token: str) -> TokenData:
 
 
 def _base_url() -> str:
-    return str(current_app.extensions["settings"].base_url)
+    return current_settings().base_url
 
 
 def confirm_url(subscriber_id: int, email: str, *, issued_at: datetime | None = None) -> str:
@@ -121,8 +127,7 @@ FORM_MAX_AGE = 7 * 24 * 3600
 
 
 def _form_serializer() -> URLSafeTimedSerializer:
-    app = current_app
-    keys = [*app.config.get("SECRET_KEY_FALLBACKS", []), app.config["SECRET_KEY"]]
+    keys = _keys()
     return URLSafeTimedSerializer(keys, salt=f"newsletter.subscribers.{Purpose.FORM.value}")
 
 

@@ -9,9 +9,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from newsletter.accounts import authenticate
+from newsletter.accounts import (
+    AccountError,
+    authenticate,
+    change_password,
+    end_sessions,
+    session_user,
+)
 from newsletter.db import get_session
 from newsletter.extensions import limiter, login_manager
 from newsletter.models import User
@@ -24,11 +30,25 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
+class PasswordForm(FlaskForm):
+    # Lengths are the service's rule (accounts.check_new_password); these caps only bound input.
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1000)]
+    )
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="The two new passwords differ."),
+        ],
+    )
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return get_session().get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    # Called on every request, for the session cookie and the remember cookie alike.
+    return session_user(get_session(), session_id)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -75,6 +95,34 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    end_sessions(get_session(), current_user.id)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # it tests the current password, as login does
+@login_required
+def password() -> Response | str | tuple[str, int]:
+    """Change one's own password; every other session of the user ends, this one stays."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = change_password(
+                get_session(),
+                current_user.id,
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+            )
+        except AccountError as exc:
+            flash(f"Password not changed: {exc}.", "error")
+            status = 422
+        else:
+            login_user(user)  # a fresh session id carrying the new session version
+            flash("Password changed. Every other session of yours has been logged out.", "info")
+            return redirect(_home_for(user))
+    elif request.method == "POST":
+        status = 422  # a missing CSRF token never gets here: CSRFProtect answers 400 first
+    return render_template("web/password.html", form=form), status

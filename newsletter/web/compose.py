@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -64,6 +63,7 @@ from newsletter.compose import (
 )
 from newsletter.compose.issues import MAX_ITEMS
 from newsletter.compose.testsend import MAX_TEST_RECIPIENTS, split_addresses
+from newsletter.config import Settings, current_settings
 from newsletter.db import get_session
 from newsletter.mail.transport import get_sender
 from newsletter.models import Category, IssueStatus, ItemMode, Post, Role, Subscriber
@@ -132,8 +132,8 @@ class ActionForm(FlaskForm):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _settings() -> Any:
-    return current_app.extensions["settings"]
+def _settings() -> Settings:
+    return current_settings()
 
 
 def _issue_or_404(issue_id: int, *, with_posts: bool = False) -> Any:
@@ -225,9 +225,7 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
                         get_session(),
                         source,
                         fmt=form.format.data or None,
-                        allow_private_urls=bool(
-                            current_app.config.get("IMPORT_ALLOW_PRIVATE_URLS")
-                        ),
+                        allow_private_urls=_settings().import_allow_private_urls,
                     )
                 except PostImportError as exc:
                     error, position = exc.message, exc.position
