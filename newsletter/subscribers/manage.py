@@ -93,9 +93,9 @@ def update_subscriber(
         session.commit()
         return subscriber
     if status is SubscriberStatus.ACTIVE:
+        _record_status(session, subscriber, status)
         subscriber.status = SubscriberStatus.ACTIVE
         subscriber.confirmed_at = utcnow()
-        _record_status(session, subscriber, status)
         session.commit()
     elif status is SubscriberStatus.UNSUBSCRIBED:
         session.flush()
