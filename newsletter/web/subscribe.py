@@ -225,12 +225,11 @@ def _checked_form(token: str) -> None:
 @bp.get("/confirm/<token>")
 def confirm_page(token: str) -> str:
     data = _token(Purpose.CONFIRM, token)
-    session = get_session()
     try:
-        subscriber = service.load_for_token(session, data)
+        subscriber = service.load_for_token(get_session(), data)
     except SubscriberNotFound:
-        abort(404, "This link is no longer valid. Sign up again to get a new one.")
-    if subscriber.status is SubscriberStatus.ACTIVE:
+        subscriber = None  # the POST answers that; a GET only shows the page
+    if subscriber is not None and subscriber.status is SubscriberStatus.ACTIVE:
         # Opened again after confirming: say so, with nothing left to press.
         return render_template(
             "web/subscribers/confirm.html",
