@@ -35,7 +35,7 @@ def assert_already_subscribed(response) -> None:
 
 
 def test_confirm_link_opened_again_after_confirming(client, db_session, tasks):
-    sub, token = signed_up(client, db_session)
+    _sub, token = signed_up(client, db_session)
     first = client.get(f"/confirm/{token}").get_data(as_text=True)
     assert "Yes, subscribe me" in first
     client.post(f"/confirm/{token}", data={"form_signature": signature(first)})
@@ -62,9 +62,7 @@ def test_confirm_link_still_asks_when_not_active(client, db_session, tasks, stat
     assert "Yes, subscribe me" in html and "already subscribed" not in html
 
 
-def test_confirm_link_for_an_erased_address_never_claims_a_subscription(
-    client, db_session, tasks
-):
+def test_confirm_link_for_an_erased_address_never_claims_a_subscription(client, db_session, tasks):
     sub, token = signed_up(client, db_session)
     db_session.delete(sub)
     db_session.commit()
