@@ -125,7 +125,9 @@ def test_admin_subscriber_page_in_the_browser(live_stack, page, topics):
     page.fill("#email", "fd-admin2@example.org")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Subscribers", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Subscribers", exact=True
+    ).click()
     page.get_by_label("Search").fill("fd-history")
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name=email).click()
