@@ -103,6 +103,7 @@ def test_signing_up_from_the_home_form(site_client, db_session, site_app, monkey
 def test_public_pages_name_the_site_link_home_and_carry_the_favicon(site_client, path):
     html = site_client.get(path).get_data(as_text=True)
     assert '<a class="brand" href="/">Cranes on the Horizon</a>' in html
+    assert "Cranes on the Horizon</title>" in html
     assert '<link rel="icon" href="/favicon.ico"' in html
     assert 'href="/static/favicon.svg" type="image/svg+xml"' in html
 
