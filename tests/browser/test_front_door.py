@@ -15,8 +15,11 @@ from sqlalchemy import select
 
 from newsletter.models import Category, Subscriber, SubscriberStatus
 
+from ..live import REPO
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+ARTIFACTS = REPO / "test-artifacts"
 READER = "front-door@example.org"
 ADMIN = "front-door-admin@example.org"
 PASSWORD = "a long enough password"
@@ -46,6 +49,11 @@ def confirm_link(message: EmailMessage) -> str:
     return match.group(0)
 
 
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 def status_of(live_stack, email: str) -> SubscriberStatus | None:  # type: ignore[no-untyped-def]
     with live_stack.session() as session:
         return session.scalar(select(Subscriber.status).where(Subscriber.email == email))
@@ -68,6 +76,12 @@ def test_home_page_signup_and_confirm_twice(live_stack, page, topics):
     assert page.get_by_role("heading", name="Latest issues").is_visible()
     icon = page.locator('link[rel="icon"]').first.get_attribute("href")
     assert page.request.get(f"{live_stack.base_url}{icon}").status == 200
+    screenshot(page, "home-1280")
+    page.set_viewport_size({"width": 375, "height": 800})
+    # A phone: nothing wider than the screen, the form still in reach.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "home-375")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_label("Email address").fill(READER)
     page.get_by_label("China").check()
@@ -86,6 +100,7 @@ def test_home_page_signup_and_confirm_twice(live_stack, page, topics):
 
     page.goto(url)  # the same link, opened again
     assert page.get_by_text("already subscribed").is_visible()
+    screenshot(page, "confirm-again")
     assert page.locator("main button").count() == 0
     page.get_by_role("link", name="Go to Newsletter").click()
     assert page.url == f"{live_stack.base_url}/"
@@ -134,6 +149,7 @@ def test_admin_subscriber_page_in_the_browser(live_stack, page, topics):
     history = page.locator("table.history")
     history.get_by_text("Confirmation email sent").wait_for()  # the worker recorded it
     assert history.get_by_text("Signed up").is_visible()
+    screenshot(page, "admin-subscriber")
 
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("GDPR export")).click()
@@ -154,6 +170,7 @@ def test_admin_subscriber_page_in_the_browser(live_stack, page, topics):
     page.goto(f"{live_stack.base_url}/author/issues/new")
     assert page.locator("#panel-posts").is_visible()
     assert page.locator("#panel-since").is_hidden()
+    screenshot(page, "new-issue-posts")
     page.get_by_label("Everything since a date").check()
     assert page.locator("#panel-since").is_visible()
     assert page.locator("#panel-posts").is_hidden()
