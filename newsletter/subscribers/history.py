@@ -96,6 +96,8 @@ def describe(event: Event) -> tuple[str, str]:
     if kind is EventKind.STATUS:
         return "Status changed", f"{data.get('from', '?')} → {data.get('to', '?')} by an admin"
     if kind is EventKind.SUBSCRIBE:
+        if data.get("by") == "admin":
+            return "Added", f"by an admin via {data.get('source', '?')}, {data.get('status', '?')}"
         again = " again" if data.get("again") else ""
         return f"Signed up{again}", f"via {data.get('source', '?')}"
     if kind is EventKind.CONFIRM:

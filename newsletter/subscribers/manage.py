@@ -60,6 +60,14 @@ def create_subscriber(
     subscriber.categories = chosen
     session.add(subscriber)
     session.flush()
+    session.add(
+        Event(
+            kind=EventKind.SUBSCRIBE,
+            subscriber_id=subscriber.id,
+            occurred_at=now,
+            data={"source": source, "status": status.value, "by": "admin"},
+        )
+    )
     if status is SubscriberStatus.PENDING:
         enqueue_after_commit(session, "subscribers.send_confirmation", subscriber.id)
     session.commit()

@@ -252,6 +252,20 @@ def test_imports_record_one_event_per_created_or_changed_address(app, db_session
     ]
 
 
+def test_subscribers_added_through_the_api_have_a_history(
+    client, login, db_session, api_token, tasks
+):
+    response = client.post(
+        "/api/v1/subscribers",
+        json={"email": "api@example.org", "status": "active"},
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    login("admin")
+    html = client.get(f"/admin/subscribers/{response.get_json()['id']}").get_data(as_text=True)
+    assert "by an admin via api, active" in html
+
+
 def test_admin_status_changes_are_in_the_history(client, login, db_session):
     login("admin")
     sub = add(db_session, status=SubscriberStatus.PENDING)
