@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "SUBSCRIBE_CHECK_DNS": None,  # default: on in production only
     "DIGEST_FREQUENCIES": "",  # e.g. "weekly,monthly"; empty = every issue only
     "IMPORT_ALLOW_PRIVATE_URLS": False,
+    "SITE_NAME": "",  # empty: the display name of FROM_ADDRESS
+    "SITE_DESCRIPTION": "",
 }
 
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -90,6 +92,8 @@ class Settings:
     subscribe_check_dns: bool
     digest_frequencies: tuple[str, ...]
     import_allow_private_urls: bool
+    site_name: str = "Newsletter"
+    site_description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -218,6 +222,10 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
         import_allow_private_urls=_flag(
             "IMPORT_ALLOW_PRIVATE_URLS", cfg["IMPORT_ALLOW_PRIVATE_URLS"]
         ),
+        site_name=_one_line("SITE_NAME", cfg["SITE_NAME"], 100)
+        or parseaddr(from_address)[0].strip()
+        or "Newsletter",
+        site_description=_one_line("SITE_DESCRIPTION", cfg["SITE_DESCRIPTION"], 300),
     )
 
 
@@ -262,6 +270,16 @@ def _flag(name: str, value: Any) -> bool:
     if text in ("0", "off", "false", "no", ""):
         return False
     raise ConfigError(f"NEWSLETTER_{name} must be on or off (got {value!r})")
+
+
+def _one_line(name: str, value: Any, limit: int) -> str:
+    """Text shown on pages and in mail headers: one line, at most `limit` characters."""
+    text = str(value or "").strip()
+    if any(c in text for c in "\r\n\x00"):
+        raise ConfigError(f"NEWSLETTER_{name} must be one line of text")
+    if len(text) > limit:
+        raise ConfigError(f"NEWSLETTER_{name} must be at most {limit} characters")
+    return text
 
 
 def _split(value: Any) -> tuple[str, ...]:

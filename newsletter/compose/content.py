@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,14 +11,13 @@ from newsletter.config import Settings
 from newsletter.models import Issue, IssueItem, Subscriber, subscriber_categories
 from newsletter.render import Branding, IssueContent, PostBlock
 
-from .posts import expand_categories, post_matches
+from .posts import expand_categories, most_specific, post_matches
 
 
 def branding_from_settings(settings: Settings) -> Branding:
-    # The display name of FROM_ADDRESS is what readers already know the list by.
-    site_name = parseaddr(settings.from_address)[0].strip() or "Newsletter"
+    # SITE_NAME, else the display name of FROM_ADDRESS (see config.py).
     return Branding(
-        site_name=site_name,
+        site_name=settings.site_name,
         base_url=settings.base_url,
         postal_address=settings.postal_address,
         from_address=settings.from_address,
@@ -73,7 +71,7 @@ def post_block(item: IssueItem) -> PostBlock:
         html=post.html,
         excerpt=post.excerpt,
         mode=str(item.mode),
-        categories=tuple(c.name for c in post.categories),
+        categories=tuple(c.name for c in most_specific(post.categories)),
         author=post.author,
         published_at=post.published_at,
     )

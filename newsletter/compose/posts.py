@@ -48,6 +48,25 @@ def expand_categories(session: Session, category_ids: Iterable[int]) -> set[int]
     return found
 
 
+def most_specific(categories: Iterable[Category]) -> list[Category]:
+    """A post's categories without those another one of them already implies.
+
+    A post filed under `AI` and `AI: Large Language Models` reads as just the
+    latter: its parent adds nothing a reader needs. Order is kept. Walks `.parent`
+    (a few rows per post, loaded once per session), guarded against cycles.
+    """
+    chosen = list(categories)
+    implied: set[int] = set()
+    for category in chosen:
+        seen = {category.id}
+        parent = category.parent
+        while parent is not None and parent.id not in seen:
+            implied.add(parent.id)
+            seen.add(parent.id)
+            parent = parent.parent
+    return [c for c in chosen if c.id not in implied]
+
+
 def category_ids_by_name(session: Session, names: Iterable[str]) -> list[int]:
     """Ids for full category names; an unknown name is an error, not an empty filter."""
     wanted = [" ".join(check_text(n, field="category").split()) for n in names if n and n.strip()]

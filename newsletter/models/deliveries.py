@@ -54,6 +54,11 @@ class EventKind(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     SUBSCRIBE = "subscribe"
     CONFIRM = "confirm"
+    # The subscriber's history on the admin page (values fit the column's 11 characters).
+    IMPORT = "import"  # created or changed by a CSV import
+    PREFERENCES = "preferences"  # the person saved their preferences
+    EMAIL = "email"  # a transactional email (confirm, welcome) went out; issues are deliveries
+    STATUS = "status"  # an admin changed the status by hand
 
 
 class Event(Base):

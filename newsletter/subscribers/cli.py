@@ -49,13 +49,20 @@ def import_command(file: Path, confirmed: bool, categories: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
-def export_command(fmt: str) -> None:
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV for Excel: start with a UTF-8 byte order mark so accents show right.",
+)
+def export_command(fmt: str, excel: bool) -> None:
     from newsletter.db import get_db
 
     from .exporter import export_csv, export_json
 
+    if excel and fmt != "csv":
+        raise click.UsageError("--excel applies to --format csv only")
     with get_db().session_scope() as session:
-        chunks = export_csv(session) if fmt == "csv" else export_json(session)
+        chunks = export_csv(session, excel=excel) if fmt == "csv" else export_json(session)
         for chunk in chunks:
             sys.stdout.write(chunk)
     sys.stdout.flush()

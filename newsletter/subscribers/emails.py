@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from newsletter.mail.transport import EmailSender
-from newsletter.models import Subscriber, SubscriberStatus
+from newsletter.models import Event, EventKind, Subscriber, SubscriberStatus
 
 from .service import RECONFIRMABLE
 from .tokens import confirm_url, preferences_url, unsubscribe_url
@@ -30,6 +30,7 @@ def send_confirmation(session: Session, *, subscriber_id: int, sender: EmailSend
         "name": _name(subscriber),
     }
     _send(subscriber, "confirm", context, sender=sender, with_list_headers=False)
+    _sent(session, subscriber, "confirm")
     return True
 
 
@@ -43,7 +44,14 @@ def send_welcome(session: Session, *, subscriber_id: int, sender: EmailSender) -
         "name": _name(subscriber),
     }
     _send(subscriber, "welcome", context, sender=sender, with_list_headers=True)
+    _sent(session, subscriber, "welcome")
     return True
+
+
+def _sent(session: Session, subscriber: Subscriber, template: str) -> None:
+    """Note the email in the subscriber's history; committed at once, as it went out."""
+    session.add(Event(kind=EventKind.EMAIL, subscriber_id=subscriber.id, data={"email": template}))
+    session.commit()
 
 
 def _name(subscriber: Subscriber) -> str:

@@ -80,8 +80,15 @@ def iter_subscribers(session: Session, *, batch_size: int = 1000) -> Iterator[di
         last_id = rows[-1].id
 
 
-def export_csv(session: Session) -> Iterator[str]:
-    """CSV text in chunks; the header matches what the importer reads."""
+def export_csv(session: Session, *, excel: bool = False) -> Iterator[str]:
+    """CSV text in chunks; the header matches what the importer reads.
+
+    `excel`: start with a UTF-8 byte order mark. Excel opens a CSV without one in
+    the system's legacy code page, so `Zoë` shows as `ZoÃ«`; with it, Excel reads
+    UTF-8. Our importer skips the mark, so such a file imports back unchanged.
+    """
+    if excel:
+        yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)

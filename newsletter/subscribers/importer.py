@@ -32,6 +32,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from newsletter.models import (
+    Event,
+    EventKind,
     Frequency,
     Subscriber,
     SubscriberStatus,
@@ -327,6 +329,7 @@ class _BatchWriter:
         status_updates: list[dict[str, Any]] = []
         new_suppressions: dict[str, SuppressionReason] = {}
         pairs: list[dict[str, int]] = []
+        history: list[tuple[int, str, SubscriberStatus]] = []  # (id, created|updated, status)
         for email, record in batch.items():
             target = self._target(record)
             digest = hashes[email]
@@ -358,6 +361,7 @@ class _BatchWriter:
                 )
                 if changed or record.category_ids:
                     self.report.updated += 1
+                    history.append((row.id, "updated", new_status or row.status))
                 else:
                     self.report.unchanged += 1
                 continue
@@ -398,6 +402,7 @@ class _BatchWriter:
                 new_pairs.extend(
                     {"subscriber_id": sid, "category_id": c} for c in batch[email].category_ids
                 )
+                history.append((sid, "created", self._target(batch[email])))
                 if self._target(batch[email]) is SubscriberStatus.PENDING:
                     pending.append(sid)
             if new_pairs:
@@ -431,6 +436,8 @@ class _BatchWriter:
             )
         if pairs:
             _insert_pairs(session, pairs, postgres=self.postgres)
+        if history:
+            _insert_events(session, history, source=self.source, now=now, postgres=self.postgres)
 
 
 def _transition(
@@ -543,6 +550,37 @@ def _memoized(processor: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
+
+
+def _insert_events(
+    session: Session,
+    history: list[tuple[int, str, SubscriberStatus]],
+    *,
+    source: str,
+    now: datetime,
+    postgres: bool,
+) -> None:
+    """One `import` event per subscriber the file created or changed, for their history."""
+    connection = session.connection()
+    kind = EventKind.IMPORT.value
+    rows = [
+        (sid, json.dumps({"source": source, "result": result, "status": status.value}))
+        for sid, result, status in history
+    ]
+    if postgres:
+        raw = connection.connection.driver_connection
+        sql = "COPY events (kind, occurred_at, subscriber_id, machine, data) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for sid, data in rows:
+                copy.write_row((kind, now, sid, False, data))
+        return
+    dialect = connection.dialect
+    when = Event.__table__.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)
+    at = when(now) if when else now
+    connection.exec_driver_sql(
+        "INSERT INTO events (kind, occurred_at, subscriber_id, machine, data) VALUES (?, ?, ?, 0, ?)",
+        [(kind, at, sid, data) for sid, data in rows],
+    )
 
 
 def _insert_pairs(

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.models import Frequency, Subscriber, SubscriberStatus, SuppressionReason, utcnow
+from newsletter.models import (
+    Event,
+    EventKind,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+    SuppressionReason,
+    utcnow,
+)
 from newsletter.queue import enqueue_after_commit
 
 from .categories import resolve_categories
@@ -52,6 +60,14 @@ def create_subscriber(
     subscriber.categories = chosen
     session.add(subscriber)
     session.flush()
+    session.add(
+        Event(
+            kind=EventKind.SUBSCRIBE,
+            subscriber_id=subscriber.id,
+            occurred_at=now,
+            data={"source": source, "status": status.value, "by": "admin"},
+        )
+    )
     if status is SubscriberStatus.PENDING:
         enqueue_after_commit(session, "subscribers.send_confirmation", subscriber.id)
     session.commit()
@@ -85,17 +101,29 @@ def update_subscriber(
         session.commit()
         return subscriber
     if status is SubscriberStatus.ACTIVE:
+        _record_status(session, subscriber, status)
         subscriber.status = SubscriberStatus.ACTIVE
         subscriber.confirmed_at = utcnow()
         session.commit()
     elif status is SubscriberStatus.UNSUBSCRIBED:
         session.flush()
-        unsubscribe(session, subscriber_id=subscriber.id, via="admin")
+        unsubscribe(session, subscriber_id=subscriber.id, via="admin")  # records its own event
     else:
+        _record_status(session, subscriber, status)
         session.flush()
         suppress(session, email=subscriber.email, reason=SuppressionReason.BLOCKED, note="admin")
     session.refresh(subscriber)
     return subscriber
+
+
+def _record_status(session: Session, subscriber: Subscriber, status: SubscriberStatus) -> None:
+    session.add(
+        Event(
+            kind=EventKind.STATUS,
+            subscriber_id=subscriber.id,
+            data={"from": subscriber.status.value, "to": status.value, "by": "admin"},
+        )
+    )
 
 
 def _check_transition(session: Session, subscriber: Subscriber, status: SubscriberStatus) -> None:

@@ -217,10 +217,23 @@ def update_preferences(
         raise SubscriberNotFound("no such subscriber")
     display_name = clean_name(name)
     chosen = resolve_categories(session, categories)
+    before = (subscriber.name, sorted(c.name for c in subscriber.categories), subscriber.frequency)
     subscriber.name = display_name
     subscriber.categories = chosen
     if frequency is not None:
         subscriber.frequency = frequency
+    after = (subscriber.name, sorted(c.name for c in chosen), subscriber.frequency)
+    if after != before:
+        # What they chose, for the history on the admin page (the name only as "changed").
+        _record(
+            session,
+            subscriber.id,
+            EventKind.PREFERENCES,
+            at=utcnow(),
+            categories=after[1],
+            frequency=after[2].value,
+            name_changed=after[0] != before[0],
+        )
     session.commit()
     return subscriber
 

@@ -62,6 +62,7 @@ from newsletter.compose import (
     update_issue,
 )
 from newsletter.compose.issues import MAX_ITEMS
+from newsletter.compose.posts import most_specific
 from newsletter.compose.testsend import MAX_TEST_RECIPIENTS, split_addresses
 from newsletter.config import Settings, current_settings
 from newsletter.db import get_session
@@ -74,6 +75,8 @@ from newsletter.posts.sources import FORMATS
 from .roles import role_required
 
 bp = Blueprint("compose", __name__, url_prefix="/author")
+# `post.categories | most_specific`: "AI: Large Language Models · China", not "AI · AI: ...".
+bp.add_app_template_filter(most_specific, "most_specific")
 UPLOAD_LIMIT = 20_000_000
 
 

@@ -225,6 +225,18 @@ def _checked_form(token: str) -> None:
 @bp.get("/confirm/<token>")
 def confirm_page(token: str) -> str:
     data = _token(Purpose.CONFIRM, token)
+    try:
+        subscriber = service.load_for_token(get_session(), data)
+    except SubscriberNotFound:
+        subscriber = None  # the POST answers that; a GET only shows the page
+    if subscriber is not None and subscriber.status is SubscriberStatus.ACTIVE:
+        # Opened again after confirming: say so, with nothing left to press.
+        return render_template(
+            "web/subscribers/confirm.html",
+            token=token,
+            result="already_active",
+            preferences_url=preferences_url(subscriber.id, subscriber.email),
+        )
     return render_template(
         "web/subscribers/confirm.html",
         token=token,

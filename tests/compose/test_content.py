@@ -72,7 +72,8 @@ def test_content_carries_modes_and_archive_link(db_session, seed_posts):
     set_item_mode(db_session, issue_id=issue.id, post_id=second.id, mode="excerpt")
     content = build_issue_content(db_session, issue, base_url="https://news.example.org")
     assert [p.mode for p in content.posts] == ["full", "excerpt"]
-    assert content.posts[0].categories == ("AI", "AI: Large Language Models", "China")
+    # The most specific categories only: "AI" is implied by "AI: Large Language Models".
+    assert content.posts[0].categories == ("AI: Large Language Models", "China")
     assert content.web_url is None  # drafts have no public page yet
     issue.slug = "seed"
     content = build_issue_content(db_session, issue, base_url="https://news.example.org/")

@@ -66,11 +66,14 @@ def test_admin_detail_history_and_actions(client, login, db_session, tasks):
     )
     assert snapshot(db_session) == before
     client.post(
-        f"/admin/subscribers/{sub_id}/status", data={"status": "blocked", "csrf_token": token}
+        f"/admin/subscribers/{sub_id}/status",
+        data={"status": "blocked", "csrf_token": token, "confirmed": "yes"},
     )
     db_session.expire_all()
     assert db_session.get(Subscriber, sub_id).status is SubscriberStatus.BLOCKED
-    client.post(f"/admin/subscribers/{sub_id}/erase", data={"csrf_token": token})
+    client.post(
+        f"/admin/subscribers/{sub_id}/erase", data={"csrf_token": token, "confirmed": "yes"}
+    )
     db_session.expire_all()
     assert db_session.get(Subscriber, sub_id) is None
 
