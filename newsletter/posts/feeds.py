@@ -13,18 +13,20 @@ import feedparser
 from .cleaning import autop, html_to_text, paragraphs_to_html
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
-from .xmlsafe import local, parse_xml
+from .xmlsafe import load_xml, local
 
 
 def parse_feed(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
-    root = parse_xml(data)  # well-formed and free of entity tricks, or an error with a position
+    # Well-formed and free of entity tricks, or an error with a position; `prepared` is
+    # the same document as UTF-8 with HTML entities as numeric references.
+    root, prepared = load_xml(data, content_type=content_type)
     if local(root.tag) not in ("rss", "RDF", "feed"):
         raise PostImportError(
             f"not an RSS or Atom feed: the document's root element is <{local(root.tag)}>"
         )
-    headers = {"content-type": content_type} if content_type else None
+    headers = {"content-type": "application/xml; charset=utf-8"}
     # A stream, never bytes or str: feedparser would treat those as a path or URL to open.
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    parsed = feedparser.parse(io.BytesIO(prepared), response_headers=headers, sanitize_html=False)
     return [_entry(entry) for entry in parsed.entries]
 
 

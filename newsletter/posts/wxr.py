@@ -12,8 +12,8 @@ from .parsed import ParsedPost, make_post
 from .xmlsafe import local, parse_xml
 
 
-def parse_wxr(data: bytes) -> list[ParsedPost]:
-    root = parse_xml(data)
+def parse_wxr(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
+    root = parse_xml(data, content_type=content_type)
     channel = _child(root, "channel")
     if local(root.tag) != "rss" or channel is None:
         raise PostImportError("not a WordPress export: expected <rss><channel>")
