@@ -11,6 +11,7 @@ from typing import Any
 import feedparser
 
 from .cleaning import autop, html_to_text, paragraphs_to_html
+from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
 from .xmlsafe import load_xml, local
@@ -37,12 +38,16 @@ def _entry(entry: Any) -> ParsedPost:
     if "html" in title_detail.get("type", ""):
         title = html_to_text(title)
     author_detail = entry.get("author_detail") or {}
+    date_text = entry.get("published") or entry.get("updated")
+    published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
     return make_post(
         guid=entry.get("id"),
         title=title,
         url=entry.get("link"),
         author=author_detail.get("name") or entry.get("author"),
-        published_at=_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        # feedparser reads RFC 822 and ISO dates; other languages are ours to read.
+        published_at=published or parse_date(date_text),
+        date_text=date_text,
         categories=[t.get("term") or t.get("label") or "" for t in entry.get("tags", [])],
         html=body,
         summary=summary,

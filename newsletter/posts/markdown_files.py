@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
 
+from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
 from .sources import MARKDOWN_SUFFIXES, too_big
@@ -55,7 +55,7 @@ def parse_markdown_file(data: bytes, *, name: str) -> ParsedPost:
     slug = _string(meta.get("slug"))
     categories = meta.get("categories", meta.get("category", []))
     if isinstance(categories, str):
-        categories = categories.split(",")
+        categories = [] if categories.strip() in _NULLS else categories.split(",")
     if not isinstance(categories, list):
         raise PostImportError(
             "categories must be a list or a comma-separated string",
@@ -66,7 +66,8 @@ def parse_markdown_file(data: bytes, *, name: str) -> ParsedPost:
         title=title or Path(stem).name.replace("-", " ").replace("_", " "),
         url=_string(meta.get("url") or meta.get("canonical_url")) or None,
         author=_string(meta.get("author")) or None,
-        published_at=_date(meta.get("date"), name=name, line=_key_line(text, "date")),
+        published_at=_date(meta.get("date")),
+        date_text=_string(meta.get("date")) or None,
         categories=[_string(c) for c in categories],
         html=_MARKDOWN.render(body),
         summary=_string(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
@@ -96,7 +97,9 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
         )
     raw = text[len(first) + 1 : closing.start()]
     try:
-        meta = yaml.safe_load(raw)
+        # BaseLoader keeps every scalar as the author wrote it: YAML 1.1 would read
+        # `NO`, `ON`, `yes` as booleans, `2024` and `1.10` as numbers, dates as dates.
+        meta = yaml.load(raw, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the fence
@@ -111,25 +114,15 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     return meta, text[closing.end() :].lstrip("\n")
 
 
-def _date(value: Any, *, name: str, line: int) -> datetime | None:
+def _date(value: Any) -> datetime | None:
+    """The front matter's date; None (the post then has no date, with a warning) if unread."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=UTC)
-    text = str(value).strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        raise PostImportError(
-            f"date {text!r} is not a date (use YYYY-MM-DD or ISO 8601)",
-            position=f"{name}, line {line}",
-        ) from None
+    return parse_date(str(value))
 
 
 def _key_line(text: str, key: str) -> int:
@@ -137,5 +130,9 @@ def _key_line(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
+_NULLS = {"~", "null", "Null", "NULL"}  # YAML's null, which BaseLoader leaves as text
+
+
 def _string(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    return "" if text in _NULLS else text

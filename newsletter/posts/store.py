@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.models import Category, Post, utcnow
+from newsletter.models import Category, Post
 
-from .parsed import ParsedPost
+from .parsed import NO_DATE_PREFIX, ParsedPost
 from .parsing import DEFAULT_MAX_BYTES, check_args, parse_loaded
 from .slugs import slugify, unique_slug
 from .sources import load_source
@@ -24,6 +24,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     post_ids: list[int] = field(default_factory=list)
+    # Per-post notes from the parsers (a date that could not be read, ...), in order.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -69,6 +71,12 @@ def save_posts(
             else:
                 result.updated += 1
             _apply(session, post, item, source_label)
+            result.warnings.extend(
+                w
+                for w in item.warnings
+                # A date set in the author pages (or read before) stands: nothing to report.
+                if not (post.published_at is not None and w.startswith(NO_DATE_PREFIX))
+            )
             session.add(post)  # added only now so no half-filled row is ever flushed
             session.flush()
             result.post_ids.append(post.id)
@@ -140,8 +148,9 @@ def _apply(session: Session, post: Post, item: ParsedPost, source_label: str) ->
     post.html = item.html
     post.excerpt = item.excerpt
     post.source = source_label[:500]
-    # Fields a source does not carry (a text scrape has no URL or date) keep their value.
+    # Fields a source does not carry (a text scrape has no URL or date) keep their value;
+    # a post with no date stays without one (never the import time): the author sets it.
     post.url = item.url or post.url
     post.author = item.author or post.author
-    post.published_at = item.published_at or post.published_at or utcnow()
+    post.published_at = item.published_at or post.published_at
     post.categories = get_or_create_categories(session, item.categories)

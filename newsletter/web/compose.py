@@ -62,7 +62,8 @@ from newsletter.compose import (
     unschedule_issue,
     update_issue,
 )
-from newsletter.compose.issues import MAX_ITEMS
+from newsletter.compose.issues import MAX_ITEMS, undated_post_count
+from newsletter.compose.posts import set_post_date
 from newsletter.compose.testsend import MAX_TEST_RECIPIENTS, split_addresses
 from newsletter.db import get_session
 from newsletter.mail.transport import get_sender
@@ -123,6 +124,12 @@ class ScheduleForm(FlaskForm):
     send_at = DateTimeLocalField("Send at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     # Filled by compose.js with the browser's offset; without it, the server's timezone applies.
     tz_offset = HiddenField()
+
+
+class PostDateForm(FlaskForm):
+    # Empty clears the date ("no date": never picked by "everything since a date").
+    # In the server's timezone, as `--since` and "Everything since a date" are.
+    published_at = DateTimeLocalField("Published", format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
 class ActionForm(FlaskForm):
@@ -195,6 +202,36 @@ def posts() -> str | tuple[str, int]:
         categories=_categories(),
         error=error,
     ), (422 if error else 200)
+
+
+@bp.route("/posts/<int:post_id>", methods=["GET", "POST"])
+@role_required(Role.AUTHOR)
+def post_date(post_id: int) -> BaseResponse | tuple[str, int]:
+    """A post's publication date: imports leave it empty when the source gave none."""
+    session = get_session()
+    post = session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
+    if post is None:
+        abort(404)
+    form = PostDateForm()
+    error = None
+    if form.validate_on_submit():
+        when = form.published_at.data  # naive: set_post_date reads it in the server's timezone
+        try:
+            set_post_date(session, post_id=post_id, published_at=when)
+        except ComposeError as exc:
+            error = str(exc)
+        else:
+            flash("Date saved." if when else "Date cleared: the post has no date.", "info")
+            return redirect(url_for("compose.posts"))
+    elif request.method == "POST":
+        error = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+    else:
+        # Shown in the server's timezone, naive, as the datetime-local input wants it.
+        shown = post.published_at.astimezone().replace(tzinfo=None) if post.published_at else None
+        form.published_at.data = shown
+    return render_template("web/compose/post.html", post=post, form=form, error=error), (
+        422 if error else 200
+    )
 
 
 @bp.route("/posts/import", methods=["GET", "POST"])
@@ -305,6 +342,7 @@ def new_issue() -> BaseResponse | str | tuple[str, int]:
         categories=_categories(),
         chosen_categories=set(chosen_categories),
         last_sent=last,
+        undated=undated_post_count(session),
         error=error,
     ), (422 if error else 200)
 

@@ -56,7 +56,9 @@ class PostOut(BaseModel):
     slug: str
     url: str | None
     author: str | None
-    published_at: datetime
+    published_at: datetime | None = Field(
+        description="null when the source gave no date we could read (set it in the author pages)"
+    )
     categories: list[str]
     excerpt: str
     html: str
