@@ -137,8 +137,9 @@ def _decode(data: bytes, name: str, *, source: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         column = len(data[line_start : exc.start].decode(codec, "replace")) + 1
-        bad = data[exc.start : min(exc.end, exc.start + 4)].hex(" ").upper()
+        bad = data[exc.start : min(exc.end, exc.start + 4)]
+        noun = "bytes" if len(bad) > 1 else "byte"
         raise PostImportError(
-            f"the bytes {bad} are not valid {name} (the charset named by {source})",
+            f"{noun} {bad.hex(' ').upper()} not valid in {name} (the charset named by {source})",
             position=f"line {line}, column {column}",
         ) from None

@@ -31,12 +31,17 @@ class Loaded:
 
 
 def load_source(
-    source: str | Path | bytes, *, max_bytes: int, allow_private_urls: bool = False
+    source: str | Path | bytes,
+    *,
+    max_bytes: int,
+    allow_private_urls: bool = False,
+    content_type: str | None = None,
 ) -> Loaded:
+    """`content_type` describes bytes given directly (an HTTP body: its charset counts)."""
     if isinstance(source, bytes | bytearray):
         if len(source) > max_bytes:
             raise too_big(max_bytes)
-        return Loaded(label="<upload>", data=bytes(source))
+        return Loaded(label="<upload>", data=bytes(source), content_type=content_type)
     text = str(source)
     if isinstance(source, str) and urlsplit(text).scheme in ("http", "https"):
         data, content_type = fetch_url(text, max_bytes=max_bytes, allow_private=allow_private_urls)

@@ -39,14 +39,20 @@ def import_posts(
     fmt: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_private_urls: bool = False,
+    content_type: str | None = None,
 ) -> ImportResult:
     """Parse the whole source first, then write it in one transaction (and commit).
 
     A bad source raises PostImportError before anything touches the database. URLs on
     private or local hosts are refused unless `allow_private_urls` (see fetch_url).
+    `content_type` goes with bytes given directly: its charset says how to read them
+    (text that was already Unicode, such as a JSON string, is `charset=utf-8`).
     """
     loaded = load_source(
-        source, max_bytes=check_args(fmt, max_bytes), allow_private_urls=allow_private_urls
+        source,
+        max_bytes=check_args(fmt, max_bytes),
+        allow_private_urls=allow_private_urls,
+        content_type=content_type,
     )
     # Names already in the DB tell a plain-text category line where names end.
     known = session.scalars(select(Category.name)).all()

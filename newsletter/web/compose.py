@@ -248,8 +248,9 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
             sources.append(data)
         if form.url.data:
             sources.append(form.url.data.strip())
-        if form.content.data and form.content.data.strip():
-            sources.append(form.content.data.encode("utf-8", "replace"))
+        pasted = bool(form.content.data and form.content.data.strip())
+        if pasted:
+            sources.append((form.content.data or "").encode("utf-8", "replace"))
         if len(sources) != 1:
             error = "Choose one source: a file, a URL or pasted text."
         else:
@@ -265,6 +266,8 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
                         allow_private_urls=bool(
                             current_app.config.get("IMPORT_ALLOW_PRIVATE_URLS")
                         ),
+                        # Pasted text is Unicode already, whatever its XML declaration says.
+                        content_type="text/plain; charset=utf-8" if pasted else None,
                     )
                 except PostImportError as exc:
                     error, position = exc.message, exc.position
