@@ -38,8 +38,9 @@ def _entry(entry: Any) -> ParsedPost:
     if "html" in title_detail.get("type", ""):
         title = html_to_text(title)
     author_detail = entry.get("author_detail") or {}
-    date_text = entry.get("published") or entry.get("updated")
-    published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    # dict.get: feedparser's own get() maps updated <-> published with a DeprecationWarning.
+    date_text = dict.get(entry, "published") or dict.get(entry, "updated")
+    published = _date(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     return make_post(
         guid=entry.get("id"),
         title=title,
