@@ -14,7 +14,7 @@ from .cleaning import autop, html_to_text, paragraphs_to_html
 from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
-from .xmlsafe import load_xml, local
+from .xmlsafe import load_xml, local, root_position
 
 
 def parse_feed(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
@@ -23,7 +23,8 @@ def parse_feed(data: bytes, *, content_type: str | None = None) -> list[ParsedPo
     root, prepared = load_xml(data, content_type=content_type)
     if local(root.tag) not in ("rss", "RDF", "feed"):
         raise PostImportError(
-            f"not an RSS or Atom feed: the document's root element is <{local(root.tag)}>"
+            f"not an RSS or Atom feed: the document's root element is <{local(root.tag)}>",
+            position=root_position(prepared),
         )
     headers = {"content-type": "application/xml; charset=utf-8"}
     # A stream, never bytes or str: feedparser would treat those as a path or URL to open.

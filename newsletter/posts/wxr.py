@@ -9,14 +9,16 @@ from .cleaning import autop
 from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
-from .xmlsafe import local, parse_xml
+from .xmlsafe import load_xml, local, root_position
 
 
 def parse_wxr(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
-    root = parse_xml(data, content_type=content_type)
+    root, prepared = load_xml(data, content_type=content_type)
     channel = _child(root, "channel")
     if local(root.tag) != "rss" or channel is None:
-        raise PostImportError("not a WordPress export: expected <rss><channel>")
+        raise PostImportError(
+            "not a WordPress export: expected <rss><channel>", position=root_position(prepared)
+        )
     categories = _category_names(channel)
     authors = {
         _text(a, "author_login"): _text(a, "author_display_name")

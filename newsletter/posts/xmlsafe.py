@@ -73,6 +73,19 @@ def _describe(exc: DefusedXmlException) -> str:
     return str(exc)
 
 
+_ROOT_START = re.compile(rb"<(?![?!])")
+
+
+def root_position(prepared: bytes) -> str:
+    """Where the root element starts in a prepared document: "line L, column C"."""
+    at = _ROOT_START.search(prepared)
+    start = at.start() if at else 0
+    line_start = prepared.rfind(b"\n", 0, start) + 1
+    column = len(prepared[line_start:start].decode("utf-8", "replace")) + 1
+    line = prepared.count(b"\n", 0, start) + 1
+    return f"line {line}, column {column}"
+
+
 def local(tag: str) -> str:
     """`{namespace}name` -> `name`."""
     return tag.rsplit("}", 1)[-1]
