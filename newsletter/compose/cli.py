@@ -33,7 +33,11 @@ def _fail(exc: Exception) -> click.ClickException:
 
 @issues.command("create")
 @click.option("--subject", required=True, help="The email subject.")
-@click.option("--since", help="Posts published since DATE (default: since the last sent issue).")
+@click.option(
+    "--since",
+    help="Posts published since DATE (default: since the last sent issue); "
+    "posts with no date are never included (use --post).",
+)
 @click.option("--category", "categories", multiple=True, help="Limit to a category (repeatable).")
 @click.option("--post", "post_ids", multiple=True, type=int, help="A post id (repeatable).")
 def create_command(

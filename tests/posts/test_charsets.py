@@ -80,6 +80,13 @@ def test_wxr_in_a_declared_charset(encoding: str) -> None:
     assert post.title == title and title in post.html
 
 
+def test_a_utf16_export_is_still_recognised_as_wordpress() -> None:
+    for encoding in ("utf-16", "utf-16-be", "utf-16-le"):  # with a BOM, then without
+        data = wxr("UTF-16", "東京の桜", "日記").encode(encoding)
+        (post,) = parse_source(data)
+        assert post.title == "東京の桜" and post.categories == ("日記",), encoding
+
+
 def test_utf16_without_bom_and_utf8_with_bom() -> None:
     text = rss("UTF-16", "Ελληνικά", "Νέα")
     (post,) = parse_source(text.encode("utf-16-le"))  # no BOM: the width of `<?` tells
