@@ -63,3 +63,19 @@ def test_structure_errors_keep_their_position() -> None:
     with pytest.raises(PostImportError) as err:
         parse_markdown_file(b"---\ntitle: [unclosed\n---\nB\n", name="p.md")
     assert err.value.position is not None and err.value.position.startswith("p.md, line")
+
+
+def test_lists_where_text_belongs_are_refused_quickly() -> None:
+    # YAML aliases repeat a list cheaply; printing one as a name would not be cheap.
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[n]
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    for key, line in (("categories", 11), ("title", 11)):
+        data = "---\n" + "\n".join(lines) + f"\n{key}: *i\n---\nB\n"
+        with pytest.raises(PostImportError) as err:
+            parse_markdown_file(data.encode(), name="p.md")
+        assert err.value.position == f"p.md, line {line}"
+    with pytest.raises(PostImportError) as err:
+        parse_markdown_file(b"---\ntitle: " + b"[" * 5000 + b"\n---\nB\n", name="p.md")
+    assert err.value.position is not None and err.value.position.startswith("p.md, line")
