@@ -6,12 +6,12 @@ Derandomized: the same examples run every time, so CI is deterministic.
 from __future__ import annotations
 
 from collections.abc import Callable
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsletter.posts import ParsedPost, PostImportError
+from newsletter.posts import ParsedPost, PostImportError, parse_source
 from newsletter.posts.feeds import parse_feed
 from newsletter.posts.markdown_files import parse_markdown_file
 from newsletter.posts.plaintext import parse_text
@@ -25,6 +25,7 @@ FUZZ = settings(
 )
 
 PARSERS: dict[str, Callable[[bytes], list[ParsedPost]]] = {
+    "detected": parse_source,  # format detection first, as uploads and the API do
     "feed": parse_feed,
     "wxr": parse_wxr,
     "markdown": lambda data: [parse_markdown_file(data, name="post.md")],
@@ -85,6 +86,16 @@ def feed_document(title: str, body: str, date: str, category: str, charset: str)
     return text.encode(charset, "replace")
 
 
+def atom_document(title: str, body: str, date: str, category: str, charset: str) -> bytes:
+    text = (
+        f'<?xml version="1.0" encoding="{charset}"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f'<title>t</title><entry><title type="html">{title}</title><id>urn:x:1</id>'
+        f"<updated>{escape(date)}</updated><category term={quoteattr(category)}/>"
+        f'<content type="html"><![CDATA[{body}]]></content></entry></feed>'
+    )
+    return text.encode(charset, "replace")
+
+
 def wxr_document(title: str, body: str, date: str, category: str, charset: str) -> bytes:
     text = (
         f'<?xml version="1.0" encoding="{charset}"?>\n<rss version="2.0" '
@@ -102,7 +113,7 @@ def wxr_document(title: str, body: str, date: str, category: str, charset: str) 
 
 @FUZZ
 @given(
-    kind=st.sampled_from([feed_document, wxr_document]),
+    kind=st.sampled_from([feed_document, atom_document, wxr_document]),
     title=st.one_of(fields.map(escape), entity_soup),
     body=raw_fields,
     date=fields,
@@ -111,7 +122,8 @@ def wxr_document(title: str, body: str, date: str, category: str, charset: str) 
 )
 def test_xml_documents_with_arbitrary_fields(kind, title, body, date, category, charset) -> None:  # type: ignore[no-untyped-def]
     data = kind(title, body, date, category, charset)
-    posts_or_one_positioned_error("feed" if kind is feed_document else "wxr", data)
+    posts_or_one_positioned_error("wxr" if kind is wxr_document else "feed", data)
+    posts_or_one_positioned_error("detected", data)
 
 
 @FUZZ
