@@ -20,6 +20,7 @@ from newsletter.models import Post
 from newsletter.posts import import_posts, parse_source
 from newsletter.posts.dates import parse_date
 from tests.conftest import csrf_token_from
+from tests.live import run_cli, stack_environment
 
 CASES = Path(__file__).resolve().parent.parent / "data" / "posts" / "cases"
 SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
@@ -195,3 +196,18 @@ def test_the_api_says_null(client, api_token: str, db_session: Session) -> None:
     assert client.get(f"/api/v1/posts/{post_id}", headers=auth).json["published_at"] is None
     items = client.get("/api/v1/posts", headers=auth).json["items"]
     assert [i["published_at"] for i in items] == [None]
+
+
+def test_the_cli_says_what_since_left_out(tmp_path: Path) -> None:
+    env = stack_environment(tmp_path, NEWSLETTER_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    source = tmp_path / "feed.xml"
+    source.write_bytes(feed("Mo, 25 Jun 2018 11:41:36", "unlesbar"))
+    assert run_cli(env, "posts", "import", str(source)).returncode == 0
+    created = run_cli(env, "issues", "create", "--subject", "S", "--since", "2000-01-01")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().isdigit()  # stdout stays the id alone
+    assert created.stderr.strip() == (
+        "note: 1 post(s) with no date are never picked by --since; "
+        "set their date under /author/posts or add them with --post ID"
+    )
