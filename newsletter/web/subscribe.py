@@ -168,7 +168,13 @@ def subscribe_submit() -> Any:
 
 
 def _signup_done(as_json: bool) -> Any:
-    message = "Almost there: check your inbox and press the button in the email we sent to confirm."
+    # True for every outcome, and the same for all of them (no enumeration): a new or
+    # returning address gets an email now, a pending one got it in the last ten
+    # minutes (service.RESEND_INTERVAL), an active or blocked one gets nothing.
+    message = (
+        "Almost there: if this address may join and is not subscribed yet, we have sent it "
+        "an email (at most one every 10 minutes). Press the button in it to confirm."
+    )
     if as_json:
         response = jsonify({"status": "pending", "message": message})
         response.status_code = 202
