@@ -273,6 +273,20 @@ def unsubscribe(
     return True
 
 
+def unsubscribe_by_token(session: Session, *, token: TokenData, via: str) -> bool:
+    """The one-click unsubscribe (RFC 8058): stop all mail to whoever the link names.
+
+    Idempotent and silent: a link for an erased subscriber (or an id reused by
+    another address) changes nothing and raises nothing. True only the first time.
+    """
+    try:
+        subscriber = load_for_token(session, token)
+    except SubscriberNotFound:
+        session.rollback()
+        return False
+    return unsubscribe(session, subscriber_id=subscriber.id, via=via, issue_id=token.issue_id)
+
+
 def is_mailable(session: Session, subscriber_id: int) -> bool:
     """The send-time check: active and not on the suppression list."""
     row = session.execute(

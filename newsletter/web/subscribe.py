@@ -344,23 +344,23 @@ def unsubscribe_page(token: str) -> str:
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # RFC 8058: the POST carries no cookie, no Origin and no form token
 def unsubscribe_submit(token: str) -> Any:
+    """Any POST unsubscribes, whatever its body or Content-Type.
+
+    RFC 8058 says clients send `List-Unsubscribe=One-Click` as a form, but some
+    send no body, text/plain or JSON; a POST to the link is intent enough (only
+    GET and HEAD are what scanners prefetch, and they never change anything).
+    """
     data = _token(Purpose.UNSUBSCRIBE, token)
-    if request.form.get("List-Unsubscribe") != "One-Click":
-        abort(400, "Send List-Unsubscribe=One-Click to unsubscribe (RFC 8058).")
-    session = get_session()
-    subscriber_id = data.subscriber_id
-    try:
-        service.load_for_token(session, data)
-    except SubscriberNotFound:
-        subscriber_id = 0  # erased, or an id reused: there is nobody left to unsubscribe
-    if subscriber_id:
-        service.unsubscribe(
-            session,
-            subscriber_id=subscriber_id,
-            via="page" if request.form.get("from") == "page" else "one-click",
-            issue_id=data.issue_id,
-        )
+    via = "page" if _posted_from_page() else "one-click"
+    service.unsubscribe_by_token(get_session(), token=data, via=via)
     # Always 200 and never a redirect (RFC 8058 §3.2); idempotent.
     response = Response(render_template("web/subscribers/unsubscribe.html", token=token, done=True))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _posted_from_page() -> bool:
+    # Only a form body can say so; any other body is read as nothing (never a 400).
+    if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False
+    return request.form.get("from") == "page"
