@@ -40,6 +40,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.queue import enqueue_after_commit
+from newsletter.storable import unstorable
 
 from .categories import category_ids_by_name
 from .errors import InvalidInput, SubscriberError
@@ -229,6 +230,10 @@ def _cell(values: dict[str, str], name: str) -> str:
 
 
 def _parse_row(line: int, values: dict[str, str], by_name: dict[str, int]) -> _Record:
+    for column, value in values.items():
+        character = unstorable(value)
+        if character is not None:
+            raise InvalidInput(f"the {column or 'unnamed'} column contains {character}")
     address = validate_address(_cell(values, "email"))
     name = " ".join(_cell(values, "name").split())
     if len(name) > MAX_NAME:
