@@ -177,3 +177,17 @@ def test_the_idn_import_case_end_to_end_through_the_worker(live_stack):
         live_stack.outbox.wait_for(lambda m, a=address: envelope(m) == a, timeout=60)
     zoe = live_stack.outbox.wait_for(lambda m: envelope(m) == "zoe@xn--bcher-kva.example")
     assert zoe["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.example"
+
+
+def test_the_signup_form_and_api_accept_international_addresses(
+    client, db_session, api_token, tasks
+):
+    form = client.post("/subscribe", data={"email": "Jürgen@Bücher.example", "name": "Jürgen"})
+    assert form.status_code == 200
+    api = client.post(
+        "/api/v1/subscribers",
+        json={"email": "zoë@example.org"},
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
+    assert api.status_code == 201, api.get_data(as_text=True)
+    assert {"jürgen@bücher.example", "zoë@example.org"} <= set(addresses(db_session))
