@@ -56,7 +56,12 @@ def test_a_surrogate_cannot_arrive_as_utf8_and_the_file_is_refused_cleanly(
 ):
     from newsletter.subscribers.importer import ImportFileError
 
-    with pytest.raises(ImportFileError, match="the file is not UTF-8"):
+    with pytest.raises(ImportFileError, match="line 1002: the file is not UTF-8"):
+        many = b"email,name\n" + b"ann@example.org,Ann\n" * 1000 + b"ada@example.org,A"
+        import_csv(db_session, io.BytesIO(many + encoded + b"\n"))
+    with pytest.raises(ImportFileError, match="line 1: the file is not UTF-8"):
+        import_csv(db_session, io.BytesIO(b"email,na" + encoded + b"me\nada@example.org,A\n"))
+    with pytest.raises(ImportFileError, match="line 2: the file is not UTF-8"):
         import_csv(db_session, io.BytesIO(b"email,name\nada@example.org,A" + encoded + b"\n"))
     assert emails(db_session) == set()
 
