@@ -54,6 +54,7 @@ from newsletter.subscribers.tokens import (
 )
 
 from .api.framework import error_response
+from .textguard import ignores_body
 
 bp = Blueprint("subscribe", __name__)
 
@@ -343,6 +344,7 @@ def unsubscribe_page(token: str) -> str:
 
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # RFC 8058: the POST carries no cookie, no Origin and no form token
+@ignores_body  # ... and whatever body it carries, it unsubscribes
 def unsubscribe_submit(token: str) -> Any:
     """Any POST unsubscribes, whatever its body or Content-Type.
 

@@ -11,16 +11,17 @@ which field to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 
 from newsletter.storable import unstorable
 
 from .api.framework import ApiError
 from .errors import wants_json
 
+F = TypeVar("F", bound=Callable[..., Any])
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -37,11 +38,23 @@ def _texts(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _texts(item, where)
 
 
+def ignores_body(view: F) -> F:
+    """Mark a view that never reads its request body, so no body is refused on its way in.
+
+    For RFC 8058 one-click unsubscribe: any POST must unsubscribe, whatever it carries.
+    """
+    view._textguard_ignores_body = True  # type: ignore[attr-defined]
+    return view
+
+
 def _request_texts() -> Iterator[tuple[str, str]]:
     yield "the URL path", request.path
     for key, value in request.args.items(multi=True):
         yield "a query parameter name", key
         yield f"the query parameter {key!r}", value
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_textguard_ignores_body", False):
+        return
     if request.mimetype in _FORM_TYPES:
         for key, value in request.form.items(multi=True):
             yield "a form field name", key

@@ -26,6 +26,9 @@ BODIES = {
     "octet-stream": {"data": b"\x00\xff\x10", "content_type": "application/octet-stream"},
     "broken multipart": {"data": "--x\r\n", "content_type": "multipart/form-data; boundary=x"},
     "unknown type": {"data": "One-Click", "content_type": "application/x-whatever"},
+    # Text no database holds is refused everywhere else; this body is never read.
+    "form with NUL": {"data": {"List-Unsubscribe": "One-Click", "x": "\x00"}},
+    "json with NUL": {"data": '{"a": "\\u0000\\ud800"}', "content_type": "application/json"},
 }
 
 
