@@ -86,6 +86,13 @@ def test_api_query_string(client, db_session, api_token, bad):
             assert response.json.get("error", {}).get("code") != "invalid_text"
 
 
+def test_api_path(client, db_session, api_token):
+    for url in ["/api/v1/posts/1%00", "/api/v1/nowhere%00", "/api/v1/subscribers/%00/export"]:
+        response = client.get(url, headers=auth(api_token))
+        assert_api_error(response)
+        assert "the URL path" in response.json["error"]["message"]
+
+
 def test_subscribe_json_and_form(client, db_session):
     before = counts(db_session)
     as_json = client.post(
