@@ -86,6 +86,13 @@ def test_api_query_string(client, db_session, api_token, bad):
             assert response.json.get("error", {}).get("code") != "invalid_text"
 
 
+def test_every_api_operation_documents_the_422(client):
+    doc = client.get("/api/v1/openapi.json").json
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            assert "422" in operation["responses"], (method, path)
+
+
 def test_api_path(client, db_session, api_token):
     for url in ["/api/v1/posts/1%00", "/api/v1/nowhere%00", "/api/v1/subscribers/%00/export"]:
         response = client.get(url, headers=auth(api_token))

@@ -191,8 +191,9 @@ class Api:
                 error_codes.add(401)
             if op.body is not None or op.request_content is not None:
                 error_codes.update((400, 413, 415, 422))
-            if op.query is not None:
-                error_codes.add(422)
+            # 422 on every operation: text no database can hold (a NUL) is refused
+            # anywhere in a request, the path included (newsletter/web/textguard.py).
+            error_codes.add(422)
             if "{" in path:
                 error_codes.add(404)
             error_ref = refs[(ErrorResponse, "serialization")]
