@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         public,
         subscribe,
+        textguard,
     )
     from .web.api import bp as api_bp
 
@@ -79,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     health.instrument(app)
     errors.register(app)
+    textguard.init_app(app)
     _security_headers(app)
     return app
 
