@@ -19,7 +19,7 @@ _TAGS = {
 _ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    "img": {"src", "srcset", "alt", "title", "width", "height"},
     "ol": {"start"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
@@ -48,7 +48,20 @@ def sanitize_html(markup: str, *, base_url: str | None = None) -> str:
         clean_content_tags=_DROP_WITH_CONTENT,
         url_schemes=_SCHEMES,
         url_relative=relative,  # type: ignore[arg-type]
+        attribute_filter=_filter_attribute,
     ).strip()
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 checks the schemes of href and src but not of srcset: keep absolute http(s) only."""
+    if attribute != "srcset":
+        return value
+    kept = [
+        c.strip()
+        for c in value.split(",")
+        if urlsplit(c.strip().split(" ", 1)[0]).scheme in ("http", "https")
+    ]
+    return ", ".join(kept) or None
 
 
 def html_to_text(markup: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from .cleaning import html_to_text, make_excerpt, sanitize_html
+from .links import resolve_links, resolve_url
 from .mojibake import repair_mojibake
 
 
@@ -25,6 +26,8 @@ class ParsedPost:
     html: str  # sanitized
     excerpt: str  # plain text
     slug_hint: str | None
+    # What the import could not keep as the source had it, for the person importing.
+    warnings: list[str] = field(default_factory=list)
 
 
 def make_post(
@@ -38,16 +41,27 @@ def make_post(
     html: str,
     summary: str | None = None,
     slug_hint: str | None = None,
+    base_url: str | None = None,
+    warnings: Iterable[str] = (),
 ) -> ParsedPost:
     """Build a ParsedPost the same way for every format: repaired, sanitized, bounded.
 
     `title` and `author` are plain text; `html` and `summary` are HTML.
     `summary` is the source's own excerpt when it has one (HTML or text).
+    `base_url` is what relative links in `url` and `html` are resolved against (see
+    links.py); when it is None, the post's own absolute `url` is. `warnings` are the
+    format parser's own; unresolvable links add theirs.
     """
-    url = (url or "").strip() or None
-    if url and (len(url) > 2000 or urlsplit(url).scheme not in ("http", "https")):
+    notes = list(warnings)
+    raw_url = (url or "").strip()
+    url = resolve_url(raw_url, base_url) if raw_url else None
+    if raw_url and url is None and urlsplit(raw_url).scheme in ("", "http", "https"):
+        notes.append(f"its link {raw_url[:120]} has no address it can be resolved against")
+    if url and len(url) > 2000:
         url = None  # not a canonical web address we could link to
-    body = sanitize_html(repair_mojibake(html), base_url=url)
+    body, link_notes = resolve_links(repair_mojibake(html), base_url or url)
+    notes.extend(link_notes)
+    body = sanitize_html(body)
     text = html_to_text(body)
     title = _one_line(title) or make_excerpt(text, words=8) or "Untitled"
     excerpt_text = html_to_text(repair_mojibake(summary)) if summary else ""
@@ -64,6 +78,7 @@ def make_post(
         html=body,
         excerpt=make_excerpt(excerpt_text or text),
         slug_hint=(slug_hint or "").strip() or None,
+        warnings=list(dict.fromkeys(notes)),
     )
 
 

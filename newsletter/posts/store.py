@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from newsletter.models import Category, Post, utcnow
 
 from .parsed import ParsedPost
-from .parsing import DEFAULT_MAX_BYTES, check_args, parse_loaded
+from .parsing import DEFAULT_MAX_BYTES, check_args, check_base_url, parse_loaded
 from .slugs import slugify, unique_slug
 from .sources import load_source
 
@@ -24,6 +24,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     post_ids: list[int] = field(default_factory=list)
+    # "Title: what could not be kept": shown next to the counts (CLI stderr, API, web form)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -37,18 +39,23 @@ def import_posts(
     fmt: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_private_urls: bool = False,
+    base_url: str | None = None,
 ) -> ImportResult:
     """Parse the whole source first, then write it in one transaction (and commit).
 
     A bad source raises PostImportError before anything touches the database. URLs on
     private or local hosts are refused unless `allow_private_urls` (see fetch_url).
+    `base_url` (absolute http(s)) is where a file was published, for its relative links.
     """
+    base_url = check_base_url(base_url)
     loaded = load_source(
         source, max_bytes=check_args(fmt, max_bytes), allow_private_urls=allow_private_urls
     )
     # Names already in the DB tell a plain-text category line where names end.
     known = session.scalars(select(Category.name)).all()
-    parsed = parse_loaded(loaded, fmt=fmt, max_bytes=max_bytes, known_categories=known)
+    parsed = parse_loaded(
+        loaded, fmt=fmt, max_bytes=max_bytes, known_categories=known, base_url=base_url
+    )
     return save_posts(session, parsed, source_label=loaded.label)
 
 
@@ -68,6 +75,7 @@ def save_posts(
                 continue  # two entries of one source named the same post
             else:
                 result.updated += 1
+            result.warnings.extend(f"{item.title}: {note}" for note in item.warnings)
             _apply(session, post, item, source_label)
             session.add(post)  # added only now so no half-filled row is ever flushed
             session.flush()
