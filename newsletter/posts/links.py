@@ -94,10 +94,7 @@ class _Rewriter(HTMLParser):
             target = resolve_url(href, self.base, schemes=_LINK_SCHEMES)
             if target is None:
                 if href and href.strip():
-                    self.warnings.append(
-                        f"link to {_short(href)} has no address it can be resolved against;"
-                        " kept its text"
-                    )
+                    self.warnings.append(f"link to {_short(href)} {_why(href)}; kept its text")
                 if not closed:
                     self.open_links.append(False)
                 return
@@ -113,7 +110,7 @@ class _Rewriter(HTMLParser):
                 alt = (values.get("alt") or "").strip()
                 what = _short(values.get("src") or values.get("srcset") or "")
                 self.warnings.append(
-                    f"image {what or 'with no source'} has no address it can be resolved against;"
+                    f"image {what or 'with no source'} {_why(what)};"
                     + (f' kept its alt text "{alt}"' if alt else " dropped it")
                 )
                 if alt:
@@ -181,6 +178,12 @@ def _replace(
 def _start(tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> str:
     parts = [tag] + [k if v is None else f'{k}="{html.escape(v, quote=True)}"' for k, v in attrs]
     return "<" + " ".join(parts) + (" />" if closed else ">")
+
+
+def _why(value: str) -> str:
+    if urlsplit(value.strip()).scheme:
+        return "is not a web address"
+    return "has no address it can be resolved against"
 
 
 def _short(value: str, limit: int = 120) -> str:
