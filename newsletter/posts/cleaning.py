@@ -53,13 +53,14 @@ def sanitize_html(markup: str, *, base_url: str | None = None) -> str:
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-    """nh3 checks the schemes of href and src but not of srcset: keep absolute http(s) only."""
+    """nh3 checks the schemes of href and src but not of srcset: keep http(s) candidates
+    and relative ones (the importer resolves those or drops them, see links.py)."""
     if attribute != "srcset":
         return value
     kept = [
         c.strip()
         for c in value.split(",")
-        if urlsplit(c.strip().split(" ", 1)[0]).scheme in ("http", "https")
+        if c.strip() and urlsplit(c.strip().split(" ", 1)[0]).scheme in ("", "http", "https")
     ]
     return ", ".join(kept) or None
 

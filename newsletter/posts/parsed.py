@@ -59,9 +59,10 @@ def make_post(
         notes.append(f"its link {raw_url[:120]} has no address it can be resolved against")
     if url and len(url) > 2000:
         url = None  # not a canonical web address we could link to
-    body, link_notes = resolve_links(repair_mojibake(html), base_url or url)
+    # Sanitized first: nh3 turns any input into well-formed HTML in linear time, and the
+    # stdlib parser under resolve_links is only linear on well-formed HTML.
+    body, link_notes = resolve_links(sanitize_html(repair_mojibake(html)), base_url or url)
     notes.extend(link_notes)
-    body = sanitize_html(body)
     text = html_to_text(body)
     title = _one_line(title) or make_excerpt(text, words=8) or "Untitled"
     excerpt_text = html_to_text(repair_mojibake(summary)) if summary else ""

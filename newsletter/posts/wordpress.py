@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -102,14 +103,17 @@ def embed_html(url: str, *, text: str | None = None) -> str:
 
 # --- shortcodes --------------------------------------------------------------------------
 
-# get_shortcode_regex() with any tag name; group names follow WordPress's numbering.
-_SHORTCODE = re.compile(
+# The opening tag of get_shortcode_regex() with any tag name. Attributes may not hold
+# `[` (WordPress breaks on it too), so a scan stops at the next bracket and a page of
+# `[a [a [a` costs linear time; the closing tag is found by position, not by regex.
+_OPEN = re.compile(
     r"\[(?P<open>\[?)"
     r"(?P<tag>[A-Za-z][\w-]*)(?![\w-])"
-    r"(?P<attrs>[^\]/]*(?:/(?!\])[^\]/]*)*?)"
-    r"(?:(?P<selfclose>/)\]|\](?:(?P<content>[^\[]*+(?:\[(?!/(?P=tag)\])[^\[]*+)*+)\[/(?P=tag)\])?)"
-    r"(?P<close>\]?)"
+    r"(?P<attrs>[^\[\]/]*(?:/(?!\])[^\[\]/]*)*)"
+    r"(?P<selfclose>/)?\]"
 )
+_CLOSE = re.compile(r"\[/(?P<tag>[A-Za-z][\w-]*)\]")
+_MAX_DEPTH = 8  # shortcodes inside shortcodes inside ...: real posts nest two or three
 # shortcode_parse_atts()
 _ATTR = re.compile(
     r"""([\w-]+)\s*=\s*"([^"]*)"(?:\s|$)|([\w-]+)\s*=\s*'([^']*)'(?:\s|$)"""
@@ -145,38 +149,64 @@ def do_shortcodes(
     post_id: str = "",
     attachments: Mapping[str, Attachment] | None = None,
     warnings: list[str] | None = None,
+    depth: int = 0,
 ) -> str:
     """Replace every shortcode in `text`; unknown ones are removed and reported.
 
     `[sic]` or `[1]` inside a sentence is prose, not a shortcode: a bracketed word
     counts as one only when it has attributes (`a=b`), a closing tag, a `/]`, a name
-    with `-` or `_`, a known name, or stands alone on its line.
+    with `-` or `_`, a known name, or stands alone on its line. `[[tag]]` is
+    WordPress's way of writing a shortcode as text and stays text. Linear time.
     """
     found = warnings if warnings is not None else []
     media = attachments or {}
+    return _outside_pre(text, lambda part: _shortcodes(part, post_id, media, found, depth))
 
-    def replace(m: re.Match[str]) -> str:
-        tag = m.group("tag").lower()
-        if m.group("open") and m.group("close"):
-            return m.group(0)[1:-1]  # [[tag]] is WordPress's way to show a shortcode as text
-        inner = m.group("content")
-        if not _is_shortcode(m, text):
-            return m.group(0)
-        named, positional = parse_atts(m.group("attrs") or "")
-        handler = _HANDLERS.get(tag)
+
+def _shortcodes(
+    text: str, post_id: str, media: Mapping[str, Attachment], found: list[str], depth: int
+) -> str:
+    closers: dict[str, list[int]] = {}
+    for c in _CLOSE.finditer(text):
+        closers.setdefault(c.group("tag"), []).append(c.start())
+    out: list[str] = []
+    handled: set[str] = set()
+    pos = 0
+    while (m := _OPEN.search(text, pos)) is not None:
+        tag, end, content = m.group("tag"), m.end(), None
+        if not m.group("selfclose") and (starts := closers.get(tag)):
+            i = bisect_left(starts, end)
+            if i < len(starts):
+                content, end = text[end : starts[i]], starts[i] + len(tag) + 3
+        escaped = bool(m.group("open")) and text.startswith("]", end)
+        out.append(text[pos : m.start()])
+        pos = end + 1 if escaped else end
+        if escaped:
+            out.append(text[m.start() + 1 : end])  # [[tag]] shows as [tag]
+            continue
+        if not _is_shortcode(text, m, end, content):
+            out.append(text[m.start() : end])
+            continue
+        out.append(m.group("open"))
+        handled.add(tag)
+        named, positional = parse_atts(m.group("attrs"))
+        handler = _HANDLERS.get(tag.lower())
         if handler is not None:
-            out = handler(named, positional, inner or "", post_id, media, found)
+            result = handler(named, positional, content or "", post_id, media, found)
         else:
-            found.append(f"removed the unsupported shortcode [{tag}]")
-            out = inner or ""
-        # Enclosed text may hold shortcodes of its own (WordPress handlers nest too).
-        return (
-            m.group("open")
-            + do_shortcodes(out, post_id=post_id, attachments=media, warnings=found)
-            + m.group("close")
-        )
-
-    return _outside_pre(text, lambda part: _SHORTCODE.sub(replace, part))
+            found.append(f"removed the unsupported shortcode [{tag.lower()}]")
+            result = content or ""
+        if depth + 1 < _MAX_DEPTH:  # enclosed text may hold shortcodes of its own
+            result = _shortcodes(result, post_id, media, found, depth + 1)
+        else:
+            result = _CLOSE.sub("", _OPEN.sub("", result))
+        out.append(result)
+    out.append(text[pos:])
+    joined = "".join(out)
+    if not handled:
+        return joined
+    # A closing tag with no opening one left (`[row][row]x[/row][/row]`) must not show.
+    return _CLOSE.sub(lambda c: "" if c.group("tag") in handled else c.group(0), joined)
 
 
 _KNOWN = {
@@ -186,16 +216,22 @@ _KNOWN = {
 }  # fmt: skip
 
 
-def _is_shortcode(m: re.Match[str], text: str) -> bool:
+def _is_shortcode(text: str, m: re.Match[str], end: int, content: str | None) -> bool:
     tag = m.group("tag").lower()
-    if tag in _KNOWN or m.group("content") is not None or m.group("selfclose"):
+    if tag in _KNOWN or content is not None or m.group("selfclose"):
         return True
-    if "=" in (m.group("attrs") or "") or "-" in tag or "_" in tag:
+    if "=" in m.group("attrs") or "-" in tag or "_" in tag:
         return True
-    line_start = text.rfind("\n", 0, m.start()) + 1
-    line_end = text.find("\n", m.end())
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    return re.sub(r"</?p>", "", line).strip() == m.group(0)
+    # Alone on its line (perhaps in a <p> of its own): looked at within a few characters,
+    # so a long line of `[x]` costs no more than a short one.
+    before = text[max(0, m.start() - 16) : m.start()]
+    after = text[end : end + 16]
+    alone_before = re.search(r"(?:\A|\n)[ \t]*(?:<p>)?[ \t]*\Z", before) is not None and (
+        m.start() <= 16 or "\n" in before
+    )
+    tail = re.match(r"[ \t]*(?:</p>)?[ \t]*(\n|\Z)", after)
+    alone_after = tail is not None and (tail.group(1) == "\n" or end + 16 >= len(text))
+    return alone_before and alone_after
 
 
 _Handler = Callable[[dict[str, str], list[str], str, str, Mapping[str, Attachment], list[str]], str]
@@ -307,7 +343,6 @@ _ALLBLOCKS = (
     r"|form|map|area|blockquote|address|style|p|h[1-6]|hr|fieldset|legend|section|article"
     r"|aside|hgroup|header|footer|nav|figure|figcaption|details|menu|summary)"
 )
-_TAG_OR_COMMENT = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
 _NL = " <!-- wpnl --> "
 
 
@@ -340,7 +375,7 @@ def wpautop(text: str, *, br: bool = True) -> str:
     text = re.sub(r"(<hr\s*?/?>)", "\\1\n\n", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Newlines inside tags and comments are not line breaks (wp_replace_in_html_tags).
-    text = _TAG_OR_COMMENT.sub(lambda m: m.group(0).replace("\n", _NL), text)
+    text = _in_tags(text, "\n", _NL)
     if "<figcaption" in text:
         text = re.sub(r"\s*(<figcaption[^>]*>)", r"\1", text)
         text = re.sub(r"</figcaption>\s*", "</figcaption>", text)
@@ -350,7 +385,7 @@ def wpautop(text: str, *, br: bool = True) -> str:
     text = re.sub(r"<p>\s*</p>", "", text)
     text = re.sub(r"<p>([^<]+)</(div|address|form)>", r"<p>\1</p></\2>", text)
     text = re.sub(r"<p>\s*(</?" + _ALLBLOCKS + r"[^>]*>)\s*</p>", r"\1", text)
-    text = re.sub(r"<p>(<li.+?)</p>", r"\1", text)
+    text = _unwrap_li(text)  # preg_replace('|<p>(<li.+?)</p>|', '$1'), in linear time
     text = re.sub(r"(?i)<p><blockquote([^>]*)>", r"<blockquote\1><p>", text)
     text = text.replace("</blockquote></p>", "</p></blockquote>")
     text = re.sub(r"<p>\s*(</?" + _ALLBLOCKS + r"[^>]*>)", r"\1", text)
@@ -362,7 +397,7 @@ def wpautop(text: str, *, br: bool = True) -> str:
             text,
         )
         text = text.replace("<br>", "<br />").replace("<br/>", "<br />")
-        text = re.sub(r"(?<!<br />)\s*\n", "<br />\n", text)
+        text = _newlines_to_br(text)
         text = text.replace("<WPPreserveNewline />", "\n")
     text = re.sub(r"(</?" + _ALLBLOCKS + r"[^>]*>)\s*<br />", r"\1", text)
     text = re.sub(r"<br />(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)[^>]*>)", r"\1", text)
@@ -372,7 +407,85 @@ def wpautop(text: str, *, br: bool = True) -> str:
     return text.replace(_NL, "\n").replace("<!-- wpnl -->", "\n")
 
 
+def _newlines_to_br(text: str) -> str:
+    """`preg_replace('|(?<!<br />)\\s*\\n|', "<br />\\n")`, line by line: the regex costs
+    quadratic time on a long run of spaces (Python's re has no PCRE start-of-match
+    optimisation), and a post of 200,000 spaces must not hang an import."""
+    lines = text.split("\n")
+    out = []
+    for line in lines[:-1]:
+        kept = line.rstrip(" \t\r\f\v")
+        out.append(kept + "\n" if kept.endswith("<br />") else kept + "<br />\n")
+    return "".join(out) + lines[-1]
+
+
 def _outside_pre(text: str, change: Callable[[str], str]) -> str:
-    """Apply `change` to the text between <pre>...</pre> sections only."""
-    parts = re.split(r"(?is)(<pre\b.*?</pre>)", text)
-    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
+    """Apply `change` to the text between <pre>...</pre> sections only (linear time)."""
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    while (start := _PRE_OPEN.search(lower, pos)) is not None:
+        close = lower.find("</pre>", start.end())
+        if close < 0:
+            break  # an unclosed <pre> is not preformatted for us
+        out.append(change(text[pos : start.start()]))
+        out.append(text[start.start() : close + 6])
+        pos = close + 6
+    out.append(change(text[pos:]))
+    return "".join(out)
+
+
+_PRE_OPEN = re.compile(r"<pre\b")
+
+
+def _unwrap_li(text: str) -> str:
+    """`<p><li ...</p>` on one line loses its <p> (a list item wrapped by mistake)."""
+    out: list[str] = []
+    pos, close, newline = 0, -1, -1
+    while (i := text.find("<p><li", pos)) >= 0:
+        if close < i + 6:
+            close = text.find("</p>", i + 6)
+        if close < 0:
+            break
+        if newline < i:
+            newline = text.find("\n", i)
+            newline = len(text) if newline < 0 else newline
+        if newline < close:
+            out.append(text[pos : i + 6])
+            pos = i + 6
+            continue
+        out.append(text[pos:i])
+        out.append(text[i + 3 : close])
+        pos = close + 4
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _in_tags(text: str, old: str, new: str) -> str:
+    """wp_replace_in_html_tags(): `old` -> `new` inside tags and comments only.
+
+    Hand-written rather than a regex such as `<!--.*?-->|<[^>]*>`, which costs quadratic
+    time on a post of many `<` with no `>`.
+    """
+    out: list[str] = []
+    pos, n, gt = 0, len(text), -1
+    while (lt := text.find("<", pos)) >= 0:
+        if text.startswith("<!--", lt):
+            close = text.find("-->", lt + 4)
+            end = n if close < 0 else close + 3
+        else:
+            if gt <= lt:  # the next `>` is found once, not once per `<` before it
+                gt = text.find(">", lt + 1)
+            if gt < 0:
+                break
+            nxt = text.find("<", lt + 1, gt)
+            if nxt >= 0:  # `a < b <i>`: the first `<` is text
+                out.append(text[pos:nxt])
+                pos = nxt
+                continue
+            end = gt + 1
+        out.append(text[pos:lt])
+        out.append(text[lt:end].replace(old, new))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)

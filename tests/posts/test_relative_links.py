@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,24 @@ def test_resolve_links_table(markup: str, base: str | None, html: str, warned: i
     out, warnings = resolve_links(markup, base)
     assert out == html
     assert len(warnings) == warned
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<" * 300_000, "<b" * 180_000, "<!--" * 60_000, "<![CDATA[" * 60_000, "<a href=x>" * 60_000],
+    ids=["lt", "open tags", "comments", "cdata", "links"],
+)
+def test_hostile_markup_imports_in_linear_time(markup: str) -> None:
+    # The stdlib HTML parser is quadratic on such input; make_post sanitizes first.
+    started = time.perf_counter()
+    [post] = parse_source(
+        b"<rss><channel><item><title>t</title><description><![CDATA["
+        + markup.encode()
+        + b"]]></description></item></channel></rss>",
+        fmt="rss",
+    )
+    assert time.perf_counter() - started < 10
+    no_dead_links(post.html)
 
 
 def test_url_helpers() -> None:

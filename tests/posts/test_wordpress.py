@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,37 @@ def test_shortcode_regex_survives_hostile_input() -> None:
     text = "[a-b " + "[x " * 5000 + "]" * 10
     assert isinstance(do_shortcodes(text, warnings=warnings), str)
     assert render_content("[" * 20000).html.startswith("<p>[")
+
+
+def test_nested_and_stray_shortcode_tags_never_show() -> None:
+    out = render_content("[row][row]Left[/row][/row] and [/column] stays prose")
+    assert out.html == "<p>Left and [/column] stays prose</p>"
+    deep = "".join(f"[t-{i}]" for i in range(3000)) + "core"
+    deep += "".join(f"[/t-{i}]" for i in reversed(range(3000)))
+    out = render_content(deep)  # no RecursionError
+    assert out.html == "<p>core</p>"
+
+
+HOSTILE = {
+    "spaces": " " * 200_000 + "x",
+    "unclosed shortcodes": "[a " * 50_000,
+    "unclosed enclosing": "[caption]" * 30_000,
+    "closer first": "[/foo]" + "[foo]" * 30_000,
+    "lone lt": "<" * 200_000,
+    "lt then gt": "<" * 100_000 + ">",
+    "unclosed comments": "<!--" * 50_000,
+    "unclosed pre": "<pre>" * 50_000,
+    "list items": "<p><li" * 50_000,
+    "figures": "<p><figure>" * 30_000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_content_costs_linear_time(text: str) -> None:
+    # Each of these took minutes with the straight regex ports (quadratic backtracking).
+    started = time.perf_counter()
+    render_content(text)
+    assert time.perf_counter() - started < 10
 
 
 # --- Gutenberg ----------------------------------------------------------------------------
