@@ -57,12 +57,15 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     and relative ones (the importer resolves those or drops them, see links.py)."""
     if attribute != "srcset":
         return value
-    kept = [
-        c.strip()
-        for c in value.split(",")
-        if c.strip() and urlsplit(c.strip().split(" ", 1)[0]).scheme in ("", "http", "https")
-    ]
+    kept = [c.strip() for c in value.split(",") if c.strip() and _web_or_relative(c.split()[0])]
     return ", ".join(kept) or None
+
+
+def _web_or_relative(url: str) -> bool:
+    try:
+        return urlsplit(url).scheme in ("", "http", "https")
+    except ValueError:  # `http://[oops`
+        return False
 
 
 def html_to_text(markup: str) -> str:

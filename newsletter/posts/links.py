@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 WEB_SCHEMES = ("http", "https")
 _LINK_SCHEMES = ("http", "https", "mailto")
@@ -38,8 +38,8 @@ def first_absolute(*candidates: str | None) -> str | None:
 
 
 def is_web_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
+    parts = _split(value)
+    return parts is not None and parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
 
 
 def resolve_url(
@@ -47,18 +47,26 @@ def resolve_url(
 ) -> str | None:
     """`value` as an absolute URL with one of `schemes`, or None when that cannot be."""
     value = "".join((value or "").split())  # line breaks inside attributes happen
-    if not value:
+    parts = _split(value)
+    if not value or parts is None:
         return None
-    scheme = urlsplit(value).scheme.lower()
+    scheme = parts.scheme.lower()
     if scheme:
-        return (
-            value if scheme in schemes and (scheme == "mailto" or urlsplit(value).netloc) else None
-        )
+        return value if scheme in schemes and (scheme == "mailto" or parts.netloc) else None
     if base and is_web_url(base):
-        return urljoin(base, value)
-    if value.startswith("//"):
+        joined = urljoin(base, value)
+        return joined if is_web_url(joined) else None
+    if value.startswith("//") and is_web_url("https:" + value):
         return "https:" + value  # protocol-relative: every mail client fetches over https
     return None
+
+
+def _split(value: str) -> SplitResult | None:
+    """urlsplit, or None for what it refuses (`http://[oops/` raises ValueError)."""
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return None
 
 
 def resolve_links(markup: str, base: str | None) -> tuple[str, list[str]]:
@@ -181,7 +189,10 @@ def _start(tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> str:
 
 
 def _why(value: str) -> str:
-    if urlsplit(value.strip()).scheme:
+    parts = _split(value.strip())
+    if parts is None:
+        return "is not a valid address"
+    if parts.scheme:
         return "is not a web address"
     return "has no address it can be resolved against"
 

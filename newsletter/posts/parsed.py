@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from .cleaning import html_to_text, make_excerpt, sanitize_html
 from .links import resolve_links, resolve_url
@@ -55,7 +55,7 @@ def make_post(
     notes = list(warnings)
     raw_url = (url or "").strip()
     url = resolve_url(raw_url, base_url) if raw_url else None
-    if raw_url and url is None and urlsplit(raw_url).scheme in ("", "http", "https"):
+    if raw_url and url is None and not re.match(r"(?i)[a-z][a-z0-9+.-]*:(?!//)", raw_url):
         notes.append(f"its link {raw_url[:120]} has no address it can be resolved against")
     if url and len(url) > 2000:
         url = None  # not a canonical web address we could link to

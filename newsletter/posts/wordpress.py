@@ -96,20 +96,20 @@ def _embed_line(match: re.Match[str]) -> str:
 def embed_html(url: str, *, text: str | None = None) -> str:
     url = url.strip()
     quoted = html.escape(url, quote=True)
-    if urlsplit(url).path.lower().endswith(_IMAGE_SUFFIXES):
+    if _path(url).lower().endswith(_IMAGE_SUFFIXES):
         return f'<img src="{quoted}" alt="{html.escape(text or "", quote=True)}">'
     return f'<a href="{quoted}">{html.escape(text or url)}</a>'
 
 
 # --- shortcodes --------------------------------------------------------------------------
 
-# The opening tag of get_shortcode_regex() with any tag name. Attributes may not hold
-# `[` (WordPress breaks on it too), so a scan stops at the next bracket and a page of
-# `[a [a [a` costs linear time; the closing tag is found by position, not by regex.
+# The opening tag of get_shortcode_regex() with any tag name. Attributes may hold `[`
+# only inside quotes, so a scan stops at the next bracket and a page of `[a [a [a`
+# costs linear time; the closing tag is found by position, not by regex.
 _OPEN = re.compile(
     r"\[(?P<open>\[?)"
     r"(?P<tag>[A-Za-z][\w-]*)(?![\w-])"
-    r"(?P<attrs>[^\[\]/]*(?:/(?!\])[^\[\]/]*)*)"
+    r"(?P<attrs>(?:\"[^\"\]]*\"|'[^'\]]*'|[^\[\]/\"']|/(?!\]))*)"
     r"(?P<selfclose>/)?\]"
 )
 _CLOSE = re.compile(r"\[/(?P<tag>[A-Za-z][\w-]*)\]")
@@ -319,7 +319,7 @@ def _media_link(kind: str) -> _Handler:
         if not url:
             warnings.append(f"[{kind.lower()}] without a file was removed")
             return ""
-        name = urlsplit(url).path.rsplit("/", 1)[-1] or url
+        name = _path(url).rsplit("/", 1)[-1] or url
         quoted = html.escape(url, quote=True)
         return f'<p><a href="{quoted}">{kind}: {html.escape(name)}</a></p>'
 
@@ -417,6 +417,13 @@ def _newlines_to_br(text: str) -> str:
         kept = line.rstrip(" \t\r\f\v")
         out.append(kept + "\n" if kept.endswith("<br />") else kept + "<br />\n")
     return "".join(out) + lines[-1]
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # `http://[oops`: links.py drops such a link with a warning
+        return url
 
 
 def _outside_pre(text: str, change: Callable[[str], str]) -> str:

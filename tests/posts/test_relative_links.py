@@ -249,6 +249,21 @@ def test_hostile_markup_imports_in_linear_time(markup: str) -> None:
     no_dead_links(post.html)
 
 
+def test_malformed_addresses_are_warnings_not_crashes() -> None:
+    from .test_wordpress import wxr
+
+    [post] = parse_source(
+        wxr(
+            '<a href="http://[bad/x">t</a> <img src="http://[::1/x.png" alt="a">\n\n'
+            '[embed]http://[x/a.png[/embed]\n\n[audio src="http://[y/a.mp3"]\n\nhttp://[z/v'
+        ).replace(b"https://garden.example.org/a-post/", b"http://[oops/")
+    )
+    assert post.url is None
+    assert "[" not in post.html.replace("http://[", "")  # no shortcode text left
+    no_dead_links(post.html)
+    assert post.warnings
+
+
 def test_url_helpers() -> None:
     assert first_absolute(None, "", "/blog/", "https://e.org/x/feed") == "https://e.org/blog/"
     assert first_absolute("a/", "b/", None) is None
