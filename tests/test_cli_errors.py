@@ -152,6 +152,25 @@ def test_bad_settings_fail_with_one_line(run) -> None:
     assert result.returncode == 2 and "NEWSLETTER_DATABASE_URL" in result.stderr
 
 
+def test_dev_on_a_busy_port_fails_with_one_line(run) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        # Every case names the busy port, so no case can start the stack.
+        for args, message in (
+            (["--port", port, "--smtp-port", port], f"port {port} is not free"),
+            (["--port", "0", "--smtp-port", port], "0 is not a TCP port"),
+            (["--smtp-port", port], f"port {port} is not free"),
+        ):
+            result = run("dev", *args)
+            assert one_line_failure(result) is None, result.stderr
+            assert message in result.stderr
+            assert result.stdout == ""  # nothing was started
+
+
 def test_posts_import_missing_file_names_it(run) -> None:
     result = run("posts", "import", "no-such-file.xml")
     assert result.returncode == 1
