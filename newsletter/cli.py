@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -136,7 +137,22 @@ def tokens_revoke(name: str) -> None:
 def dev(port: int, smtp_port: int, no_demo: bool) -> None:
     from .devtools.runner import run_dev
 
+    for number in (port, smtp_port):
+        _check_port_free(number)  # else the web child fails later with its own traceback
     sys.exit(run_dev(port=port, smtp_port=smtp_port, demo=not no_demo))
+
+
+def _check_port_free(port: int) -> None:
+    import socket
+
+    if not 0 < port < 65536:
+        raise click.BadParameter(f"{port} is not a TCP port (1-65535)")
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise click.ClickException(f"port {port} is not free: {exc.strerror}") from None
 
 
 def _add_optional_groups() -> None:
@@ -153,23 +169,46 @@ _add_optional_groups()
 
 
 def main() -> None:
+    """Run the CLI: 0 on success; on failure a non-zero code and ONE line on stderr.
+
+    Commands report failures by raising (click.ClickException for their own messages);
+    this is the only place that turns an exception into output and an exit code.
+    """
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(prog_name="newsletter", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # A group with no subcommand: click's message is the whole help text.
+        name = exc.ctx.command_path if exc.ctx else "newsletter"
+        _fail(f"missing command; see `{name} --help`", 2)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+        _fail("aborted", 1)
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _fail(str(exc), 2)
     except Exception as exc:  # one line for users; the traceback when debugging
         if os.environ.get("NEWSLETTER_DEBUG"):
             raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    sys.exit(0)
+        _fail(_describe(exc), 1)
+    # Without standalone mode click returns, rather than raises, the code of an Exit.
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    line = " ".join(message.split()) or "failed"
+    click.echo(f"error: {line}", err=True)
+    sys.exit(code or 1)
+
+
+def _describe(exc: Exception) -> str:
+    """The reason, without SQLAlchemy's SQL echo and "Background on this error" link."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"database error: {exc.orig}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"database error: {str(exc).split(chr(10), 1)[0]}"
+    return str(exc) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ _TAGS = {
 _ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    "img": {"src", "srcset", "alt", "title", "width", "height"},
     "ol": {"start"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
@@ -48,7 +48,24 @@ def sanitize_html(markup: str, *, base_url: str | None = None) -> str:
         clean_content_tags=_DROP_WITH_CONTENT,
         url_schemes=_SCHEMES,
         url_relative=relative,  # type: ignore[arg-type]
+        attribute_filter=_filter_attribute,
     ).strip()
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 checks the schemes of href and src but not of srcset: keep http(s) candidates
+    and relative ones (the importer resolves those or drops them, see links.py)."""
+    if attribute != "srcset":
+        return value
+    kept = [c.strip() for c in value.split(",") if c.strip() and _web_or_relative(c.split()[0])]
+    return ", ".join(kept) or None
+
+
+def _web_or_relative(url: str) -> bool:
+    try:
+        return urlsplit(url).scheme in ("", "http", "https")
+    except ValueError:  # `http://[oops`
+        return False
 
 
 def html_to_text(markup: str) -> str:

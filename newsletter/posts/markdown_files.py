@@ -20,7 +20,9 @@ _FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
-def parse_markdown_dir(directory: Path, *, max_bytes: int) -> list[ParsedPost]:
+def parse_markdown_dir(
+    directory: Path, *, max_bytes: int, base_url: str | None = None
+) -> list[ParsedPost]:
     """Every Markdown file under `directory`, in path order; the size cap is for all together."""
     files = sorted(
         p
@@ -39,11 +41,11 @@ def parse_markdown_dir(directory: Path, *, max_bytes: int) -> list[ParsedPost]:
         if total > max_bytes:
             error = too_big(max_bytes)
             raise PostImportError(error.message, position=name)
-        posts.append(parse_markdown_file(path.read_bytes(), name=name))
+        posts.append(parse_markdown_file(path.read_bytes(), name=name, base_url=base_url))
     return posts
 
 
-def parse_markdown_file(data: bytes, *, name: str) -> ParsedPost:
+def parse_markdown_file(data: bytes, *, name: str, base_url: str | None = None) -> ParsedPost:
     text = _decode(data, name)
     meta, body = _split_front_matter(text, name)
 
@@ -90,6 +92,7 @@ def parse_markdown_file(data: bytes, *, name: str) -> ParsedPost:
         html=_MARKDOWN.render(body),
         summary=field("excerpt", "summary", "description") or None,
         slug_hint=slug or None,
+        base_url=base_url,
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from .cleaning import html_to_text, make_excerpt, sanitize_html
+from .links import resolve_links, resolve_url
 from .mojibake import repair_mojibake
 
 
@@ -42,6 +43,8 @@ def make_post(
     summary: str | None = None,
     slug_hint: str | None = None,
     date_text: str | None = None,
+    base_url: str | None = None,
+    warnings: Iterable[str] = (),
 ) -> ParsedPost:
     """Build a ParsedPost the same way for every format: repaired, sanitized, bounded.
 
@@ -49,11 +52,21 @@ def make_post(
     `summary` is the source's own excerpt when it has one (HTML or text).
     `date_text` is the date as the source wrote it, quoted in the warning when
     `published_at` is None because it could not be read.
+    `base_url` is what relative links in `url` and `html` are resolved against (see
+    links.py); when it is None, the post's own absolute `url` is. `warnings` are the
+    format parser's own; unresolvable links add theirs.
     """
-    url = (url or "").strip() or None
-    if url and (len(url) > 2000 or urlsplit(url).scheme not in ("http", "https")):
+    notes = list(warnings)
+    raw_url = (url or "").strip()
+    url = resolve_url(raw_url, base_url) if raw_url else None
+    if raw_url and url is None and not re.match(r"(?i)[a-z][a-z0-9+.-]*:(?!//)", raw_url):
+        notes.append(f"its link {raw_url[:120]} has no address it can be resolved against")
+    if url and len(url) > 2000:
         url = None  # not a canonical web address we could link to
-    body = sanitize_html(repair_mojibake(html), base_url=url)
+    # Sanitized first: nh3 turns any input into well-formed HTML in linear time, and the
+    # stdlib parser under resolve_links is only linear on well-formed HTML.
+    body, link_notes = resolve_links(sanitize_html(repair_mojibake(html)), base_url or url)
+    notes.extend(link_notes)
     text = html_to_text(body)
     title = _one_line(title) or make_excerpt(text, words=8) or "Untitled"
     excerpt_text = html_to_text(repair_mojibake(summary)) if summary else ""
@@ -62,9 +75,8 @@ def make_post(
         guid = stable_id("guid", guid)
     title = _clip(title, 500)
     published_at = as_utc(published_at)
-    warnings: list[str] = []
     if published_at is None:
-        warnings.append(no_date_warning(title, date_text))
+        notes.append(no_date_warning(title, date_text))
     return ParsedPost(
         guid=guid,
         title=title,
@@ -75,7 +87,7 @@ def make_post(
         html=body,
         excerpt=make_excerpt(excerpt_text or text),
         slug_hint=(slug_hint or "").strip() or None,
-        warnings=tuple(warnings),
+        warnings=tuple(dict.fromkeys(notes)),
     )
 
 

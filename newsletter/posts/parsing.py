@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import PostImportError
 from .feeds import parse_feed
+from .links import is_web_url
 from .markdown_files import parse_markdown_dir, parse_markdown_file
 from .parsed import ParsedPost
 from .plaintext import parse_text
@@ -23,12 +24,15 @@ def parse_source(
     max_bytes: int = DEFAULT_MAX_BYTES,
     known_categories: Iterable[str] = (),
     allow_private_urls: bool = False,
+    base_url: str | None = None,
 ) -> list[ParsedPost]:
     """Read and parse a whole source; any problem raises PostImportError.
 
     `source` is a path (file or Markdown folder), an http(s) URL, or the bytes
     themselves. `fmt` overrides detection. `known_categories` helps split the
-    space-separated category lines of plain-text scrapes.
+    space-separated category lines of plain-text scrapes. `base_url` is the address
+    the source was published at, for relative links (an URL source's own address is
+    used when it is None).
     """
     return parse_loaded(
         load_source(
@@ -37,25 +41,42 @@ def parse_source(
         fmt=fmt,
         max_bytes=max_bytes,
         known_categories=known_categories,
+        base_url=check_base_url(base_url),
     )
 
 
 def parse_loaded(
-    loaded: Loaded, *, fmt: str | None, max_bytes: int, known_categories: Iterable[str] = ()
+    loaded: Loaded,
+    *,
+    fmt: str | None,
+    max_bytes: int,
+    known_categories: Iterable[str] = (),
+    base_url: str | None = None,
 ) -> list[ParsedPost]:
     fmt = fmt or detect_format(loaded)
+    base = base_url or loaded.url  # the user's word beats the fetched address
     if loaded.directory is not None:
         if fmt != "markdown":
             raise PostImportError(f"a folder can only be imported as markdown, not {fmt}")
-        return parse_markdown_dir(loaded.directory, max_bytes=max_bytes)
+        return parse_markdown_dir(loaded.directory, max_bytes=max_bytes, base_url=base)
     data = loaded.data or b""
     if fmt in ("rss", "atom", "feed"):
-        return parse_feed(data, content_type=loaded.content_type)
+        return parse_feed(data, content_type=loaded.content_type, base_url=base)
     if fmt == "wxr":
-        return parse_wxr(data, content_type=loaded.content_type)
+        return parse_wxr(data, content_type=loaded.content_type, base_url=base)
     if fmt == "markdown":
-        return [parse_markdown_file(data, name=Path(loaded.name or loaded.label).name)]
+        name = Path(loaded.name or loaded.label).name
+        return [parse_markdown_file(data, name=name, base_url=base)]
     return parse_text(data, known_categories=known_categories)
+
+
+def check_base_url(base_url: str | None) -> str | None:
+    """An absolute http(s) URL or None; anything else is the caller's mistake."""
+    if base_url is None or not base_url.strip():
+        return None
+    if not is_web_url(base_url.strip()):
+        raise PostImportError(f"base URL must be an absolute http(s) URL, not {base_url!r}")
+    return base_url.strip()
 
 
 def check_args(fmt: str | None, max_bytes: int) -> int:

@@ -37,6 +37,7 @@ class Loaded:
     directory: Path | None = None
     name: str | None = None  # file name, for format hints
     content_type: str | None = None  # from HTTP, helps feedparser with charsets
+    url: str | None = None  # where it was fetched from, after redirects: relative links' base
 
 
 def load_source(
@@ -53,8 +54,12 @@ def load_source(
         return Loaded(label="<upload>", data=bytes(source), content_type=content_type)
     text = str(source)
     if isinstance(source, str) and urlsplit(text).scheme in ("http", "https"):
-        data, content_type = fetch_url(text, max_bytes=max_bytes, allow_private=allow_private_urls)
-        return Loaded(label=text, data=data, name=urlsplit(text).path, content_type=content_type)
+        data, content_type, final = fetch_url(
+            text, max_bytes=max_bytes, allow_private=allow_private_urls
+        )
+        return Loaded(
+            label=text, data=data, name=urlsplit(text).path, content_type=content_type, url=final
+        )
     path = Path(source)
     if path.is_dir():
         return Loaded(label=str(path), data=None, directory=path)
@@ -77,8 +82,10 @@ def read_capped(path: Path, *, max_bytes: int) -> bytes:
 
 def fetch_url(
     url: str, *, max_bytes: int, timeout: float = FETCH_TIMEOUT, allow_private: bool = False
-) -> tuple[bytes, str | None]:
+) -> tuple[bytes, str | None, str]:
     """GET an http(s) URL with a timeout and a size cap; feedparser never touches the network.
+
+    Returns (body, Content-Type, the final URL after redirects).
 
     Unless `allow_private`, every connection (the first and each redirect's) goes only to
     public addresses, so an import form cannot be used to read the server's own network
@@ -102,6 +109,7 @@ def fetch_url(
                 raise too_big(max_bytes)
             data = response.read(max_bytes + 1)
             content_type = response.headers.get("Content-Type")
+            final_url = response.geturl() or url
     except PostImportError:
         raise
     except HTTPError as exc:
@@ -111,7 +119,7 @@ def fetch_url(
         raise PostImportError(f"could not fetch {url}: {reason}") from exc
     if len(data) > max_bytes:
         raise too_big(max_bytes)
-    return data, content_type
+    return data, content_type, final_url
 
 
 # NAT64 (RFC 6052) embeds an IPv4 address in the last 32 bits; ipaddress calls it global.

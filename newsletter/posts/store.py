@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from newsletter.models import Category, Post
 
 from .parsed import NO_DATE_PREFIX, ParsedPost
-from .parsing import DEFAULT_MAX_BYTES, check_args, parse_loaded
+from .parsing import DEFAULT_MAX_BYTES, check_args, check_base_url, parse_loaded
 from .slugs import slugify, unique_slug
 from .sources import load_source
 
@@ -24,7 +24,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     post_ids: list[int] = field(default_factory=list)
-    # Per-post notes from the parsers (a date that could not be read, ...), in order.
+    # Per-post notes, in order: "Title: what could not be kept" and dates that could
+    # not be read; shown next to the counts (CLI stderr, API, web form).
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -40,6 +41,7 @@ def import_posts(
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_private_urls: bool = False,
     content_type: str | None = None,
+    base_url: str | None = None,
 ) -> ImportResult:
     """Parse the whole source first, then write it in one transaction (and commit).
 
@@ -47,7 +49,9 @@ def import_posts(
     private or local hosts are refused unless `allow_private_urls` (see fetch_url).
     `content_type` goes with bytes given directly: its charset says how to read them
     (text that was already Unicode, such as a JSON string, is `charset=utf-8`).
+    `base_url` (absolute http(s)) is where a file was published, for its relative links.
     """
+    base_url = check_base_url(base_url)
     loaded = load_source(
         source,
         max_bytes=check_args(fmt, max_bytes),
@@ -56,7 +60,9 @@ def import_posts(
     )
     # Names already in the DB tell a plain-text category line where names end.
     known = session.scalars(select(Category.name)).all()
-    parsed = parse_loaded(loaded, fmt=fmt, max_bytes=max_bytes, known_categories=known)
+    parsed = parse_loaded(
+        loaded, fmt=fmt, max_bytes=max_bytes, known_categories=known, base_url=base_url
+    )
     return save_posts(session, parsed, source_label=loaded.label)
 
 
@@ -77,12 +83,12 @@ def save_posts(
             else:
                 result.updated += 1
             _apply(session, post, item, source_label)
-            result.warnings.extend(
-                w
-                for w in item.warnings
+            for note in item.warnings:
+                if not note.startswith(NO_DATE_PREFIX):
+                    result.warnings.append(f"{item.title}: {note}")
                 # A date set in the author pages (or read before) stands: nothing to report.
-                if not (post.published_at is not None and w.startswith(NO_DATE_PREFIX))
-            )
+                elif post.published_at is None:
+                    result.warnings.append(note)  # names the post itself
             session.add(post)  # added only now so no half-filled row is ever flushed
             session.flush()
             result.post_ids.append(post.id)

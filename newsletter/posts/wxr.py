@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
 
-from .cleaning import autop
 from .dates import parse_date
 from .errors import PostImportError
+from .links import first_absolute
 from .parsed import ParsedPost, make_post
+from .wordpress import Attachment, render_content
 from .xmlsafe import load_xml, local, root_position
 
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
-def parse_wxr(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
+
+def parse_wxr(
+    data: bytes, *, content_type: str | None = None, base_url: str | None = None
+) -> list[ParsedPost]:
+    """Published posts of a WXR file, their content rendered as WordPress shows it.
+
+    Relative links resolve against `xml:base`, then the export's `wp:base_site_url`,
+    then the channel link, then `base_url` (the file's own address, from the caller).
+    """
     root, prepared = load_xml(data, content_type=content_type)
     channel = _child(root, "channel")
     if local(root.tag) != "rss" or channel is None:
         raise PostImportError(
             "not a WordPress export: expected <rss><channel>", position=root_position(prepared)
         )
+    site = first_absolute(
+        channel.get(_XML_BASE),
+        _text(channel, "base_site_url"),
+        _text(channel, "base_blog_url"),
+        _text(channel, "link"),
+        base_url,
+    )
     categories = _category_names(channel)
+    attachments = _attachments(channel)
     authors = {
         _text(a, "author_login"): _text(a, "author_display_name")
         for a in _children(channel, "author")
@@ -33,6 +52,11 @@ def parse_wxr(data: bytes, *, content_type: str | None = None) -> list[ParsedPos
             continue  # pages, attachments, menus, drafts and trash are not newsletter posts
         creator = _text(item, "creator")
         excerpt = _text(item, "encoded", namespace="excerpt")
+        rendered = render_content(
+            _text(item, "encoded", namespace="content"),
+            post_id=_text(item, "post_id"),
+            attachments=attachments,
+        )
         posts.append(
             make_post(
                 guid=_text(item, "guid") or None,
@@ -42,13 +66,15 @@ def parse_wxr(data: bytes, *, content_type: str | None = None) -> list[ParsedPos
                 published_at=_date(item),
                 date_text=_date_text(item),
                 categories=[
-                    categories.get(c.get("nicename", ""), (c.text or "").strip())
+                    categories.get(c.get("nicename", ""), _term(c.text or ""))
                     for c in _children(item, "category")
                     if c.get("domain", "category") == "category"
                 ],
-                html=autop(_text(item, "encoded", namespace="content")),
+                html=rendered.html,
                 summary=excerpt or None,
                 slug_hint=_text(item, "post_name") or None,
+                base_url=first_absolute(item.get(_XML_BASE), site),
+                warnings=rendered.warnings,
             )
         )
     return posts
@@ -60,7 +86,7 @@ def _category_names(channel: Element) -> dict[str, str]:
     Blogs that already name children `AI: LLMs` keep that name as it is.
     """
     raw = {
-        _text(c, "category_nicename"): (_text(c, "cat_name"), _text(c, "category_parent"))
+        _text(c, "category_nicename"): (_term(_text(c, "cat_name")), _text(c, "category_parent"))
         for c in _children(channel, "category")
     }
     full: dict[str, str] = {}
@@ -79,6 +105,40 @@ def _category_names(channel: Element) -> dict[str, str]:
     for nicename in raw:
         resolve(nicename)
     return full
+
+
+def _term(name: str) -> str:
+    """WordPress stores term names HTML-escaped (`Tools &amp; Tips`, `Pat&#8217;s`);
+    its feeds print them decoded, so the export and the feed must agree on the decoded
+    name. Unescaped twice at most: some exports escape the ampersand again."""
+    once = html.unescape(name.strip())
+    return html.unescape(once) if "&" in once else once
+
+
+def _attachments(channel: Element) -> dict[str, Attachment]:
+    """wp:post_id -> the media item, for `[gallery ids=...]` and galleries of a post."""
+    found: dict[str, Attachment] = {}
+    for item in _children(channel, "item"):
+        if _text(item, "post_type") != "attachment":
+            continue
+        url = _text(item, "attachment_url") or _text(item, "guid")
+        if not url:
+            continue
+        alt = next(
+            (
+                _text(meta, "meta_value")
+                for meta in _children(item, "postmeta")
+                if _text(meta, "meta_key") == "_wp_attachment_image_alt"
+            ),
+            "",
+        )
+        found[_text(item, "post_id")] = Attachment(
+            url=url,
+            alt=alt or _text(item, "title"),
+            caption=_text(item, "encoded", namespace="excerpt"),
+            parent=_text(item, "post_parent"),
+        )
+    return found
 
 
 def _date(item: Element) -> datetime | None:

@@ -87,6 +87,9 @@ class ImportForm(FlaskForm):
     file = FileField("File (RSS/Atom feed, WordPress export, Markdown or plain text)")
     url = URLField("…or a URL", validators=[Optional(), Length(max=2000)])
     content = TextAreaField("…or paste the text", validators=[Optional()])
+    base_url = URLField(
+        "Published at (for relative links; optional)", validators=[Optional(), Length(max=2000)]
+    )
     format = SelectField(
         "Format",
         choices=[SelectChoice("", "Detect automatically"), *[SelectChoice(f, f) for f in FORMATS]],
@@ -242,6 +245,8 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
     form = ImportForm()
     error: str | None = None
     position: str | None = None
+    summary: str | None = None
+    warnings: list[str] = []
     if form.validate_on_submit():
         upload = form.file.data
         sources: list[str | bytes] = []
@@ -268,22 +273,30 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
                         allow_private_urls=_settings().import_allow_private_urls,
                         # Pasted text is Unicode already, whatever its XML declaration says.
                         content_type="text/plain; charset=utf-8" if pasted else None,
+                        base_url=(form.base_url.data or "").strip() or None,
                     )
                 except PostImportError as exc:
                     error, position = exc.message, exc.position
                 else:
                     noun = "post" if result.total == 1 else "posts"
-                    flash(
+                    summary = (
                         f"Imported {result.total} {noun} ({result.created} new, "
-                        f"{result.updated} updated).",
-                        "info",
+                        f"{result.updated} updated)."
                     )
-                    return redirect(url_for("compose.posts"))
+                    if not result.warnings:
+                        flash(summary, "info")
+                        return redirect(url_for("compose.posts"))
+                    warnings = result.warnings  # shown here: too many for a flash cookie
     elif request.method == "POST":
         error = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()) or None
     status = 422 if error else 200
     return render_template(
-        "web/compose/import.html", form=form, error=error, position=position
+        "web/compose/import.html",
+        form=form,
+        error=error,
+        position=position,
+        summary=summary,
+        warnings=warnings,
     ), status
 
 

@@ -136,7 +136,7 @@ def test_a_name_resolving_to_loopback_is_refused(monkeypatch, server: Server) ->
         fetch_url(f"http://feeds.example:{server.port}/feed.xml", max_bytes=10**6)
     assert server.hits == []
     # The operator's CLI may: then the same name reaches the same server.
-    data, _ = fetch_url(
+    data, _, _ = fetch_url(
         f"http://feeds.example:{server.port}/feed.xml", max_bytes=10**6, allow_private=True
     )
     assert data == FEED and server.hits == ["/feed.xml"]
@@ -205,7 +205,7 @@ def test_redirects_to_private_addresses_are_refused(
     assert second_server.hits == []
     # A redirect to a public address is followed.
     server.routes["/moved"] = (301, f"http://127.0.0.1:{server.port}/feed.xml".encode())
-    data, _ = fetch_url(f"http://127.0.0.1:{server.port}/moved", max_bytes=10**6)
+    data, _, _ = fetch_url(f"http://127.0.0.1:{server.port}/moved", max_bytes=10**6)
     assert data == FEED
 
 

@@ -98,6 +98,9 @@ class PostImportJson(BaseModel):
     url: HttpUrl | None = Field(None, description="an http(s) feed, export or text file")
     content: Text | None = Field(None, max_length=20_000_000, description="the source itself")
     format: Format | None = Field(None, description="skip format detection")
+    base_url: HttpUrl | None = Field(
+        None, description="where inline content was published, for its relative links"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> PostImportJson:
@@ -108,12 +111,18 @@ class PostImportJson(BaseModel):
 
 class ImportQuery(BaseModel):
     format: Format | None = Field(None, description="for raw bodies: skip format detection")
+    base_url: HttpUrl | None = Field(
+        None, description="for raw bodies: where the source was published, for relative links"
+    )
 
 
 class ImportOut(BaseModel):
     created: int
     updated: int
     post_ids: list[int]
+    warnings: list[str] = Field(
+        description="what could not be kept as the source had it, one line per problem"
+    )
 
 
 _IMPORT_CONTENT = {
@@ -160,6 +169,7 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
     source: str | bytes
     fmt: str | None = query.format
     content_type = request.content_type  # a raw body's charset says how to read it
+    base_url = str(query.base_url) if query.base_url is not None else None
     if request.is_json:
         data = request.get_json(silent=True)
         if data is None:
@@ -168,6 +178,7 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
         source = str(body.url) if body.url is not None else (body.content or "").encode()
         fmt = body.format or fmt
         content_type = "text/plain; charset=utf-8"  # a JSON string is Unicode already
+        base_url = str(body.base_url) if body.base_url is not None else base_url
     else:
         kind = request.mimetype
         if kind not in RAW_TYPES:
@@ -188,12 +199,18 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
             fmt=fmt,
             allow_private_urls=current_app.extensions["settings"].import_allow_private_urls,
             content_type=content_type,
+            base_url=base_url,
         )
     except PostImportError as exc:
         raise ApiError(
             422, "import_failed", str(exc), [{"position": exc.position, "message": exc.message}]
         ) from None
-    return ImportOut(created=result.created, updated=result.updated, post_ids=result.post_ids)
+    return ImportOut(
+        created=result.created,
+        updated=result.updated,
+        post_ids=result.post_ids,
+        warnings=result.warnings,
+    )
 
 
 def _validated(data: object) -> PostImportJson:
