@@ -1,0 +1,127 @@
+"""Provider webhooks: POST /webhooks/ses | postmark | mailgun | sendgrid.
+
+Thin on purpose: read the raw body (capped), hand it to the provider module that
+verifies and normalises it (newsletter/bounces/webhooks), record the events, answer.
+Each endpoint exists only when its setting is set (else 404). Errors answer
+`{"error": {"code", "message"}}` with 400 / 401 / 403 / 413; nothing is recorded then.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from newsletter.bounces import record
+from newsletter.bounces.events import ProviderEvent
+from newsletter.bounces.policy import SoftBouncePolicy
+from newsletter.bounces.webhooks import WebhookError, mailgun, postmark, sendgrid, ses
+from newsletter.bounces.webhooks.nonces import MemoryNonces, NonceStore, RedisNonces
+from newsletter.config import Settings, current_settings
+from newsletter.db import get_session
+
+from .api.framework import error_response
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+MAX_BODY = 1024 * 1024  # SendGrid batches stay far below this; anything larger is refused
+HTTP_GET = "webhooks.http_get"  # app.extensions key: the SNS fetcher (tests put a fake there)
+NONCES = "webhooks.nonces"
+
+
+class BodyTooLarge(WebhookError):
+    status = 413
+    code = "payload_too_large"
+
+
+@bp.post("/ses")
+def ses_hook() -> Response:
+    settings = _enabled(lambda s: bool(s.ses_topic_arns))
+    fetch = current_app.extensions.get(HTTP_GET, ses.https_get)
+    return _handle(
+        "ses",
+        lambda headers, body: ses.parse(
+            headers, body, topic_arns=settings.ses_topic_arns, fetch=fetch
+        ),
+    )
+
+
+@bp.post("/postmark")
+def postmark_hook() -> Response:
+    settings = _enabled(lambda s: bool(s.postmark_webhook_auth))
+    return _handle(
+        "postmark",
+        lambda headers, body: postmark.parse(headers, body, auth=settings.postmark_webhook_auth),
+    )
+
+
+@bp.post("/mailgun")
+def mailgun_hook() -> Response:
+    settings = _enabled(lambda s: bool(s.mailgun_signing_key))
+    nonces = _nonces(settings)
+    return _handle(
+        "mailgun",
+        lambda headers, body: mailgun.parse(
+            headers, body, signing_key=settings.mailgun_signing_key, nonces=nonces
+        ),
+    )
+
+
+@bp.post("/sendgrid")
+def sendgrid_hook() -> Response:
+    settings = _enabled(lambda s: bool(s.sendgrid_public_key))
+    return _handle(
+        "sendgrid",
+        lambda headers, body: sendgrid.parse(
+            headers, body, public_key=settings.sendgrid_public_key
+        ),
+    )
+
+
+def _enabled(check: Callable[[Settings], bool]) -> Settings:
+    settings = current_settings()
+    if not check(settings):
+        abort(404)
+    return settings
+
+
+def _nonces(settings: Settings) -> NonceStore:
+    store = current_app.extensions.get(NONCES)
+    if store is None:
+        store = RedisNonces(settings.redis_url) if settings.redis_url else MemoryNonces()
+        current_app.extensions[NONCES] = store
+    return store  # type: ignore[no-any-return]
+
+
+def _handle(provider: str, parse: Callable[[Any, bytes], list[ProviderEvent]]) -> Response:
+    try:
+        events = parse(request.headers, _body())
+    except WebhookError as exc:
+        log.warning("webhook %s refused (%s): %s", provider, exc.status, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        if exc.status == 401 and provider == "postmark":
+            response.headers["WWW-Authenticate"] = 'Basic realm="webhooks"'
+        return response
+    settings = current_settings()
+    outcomes = record.record_events(
+        get_session(),
+        events,
+        soft_policy=SoftBouncePolicy(settings.bounce_soft_limit, settings.bounce_soft_days),
+    )
+    recorded = sum(1 for o in outcomes if o.result == "recorded")
+    return jsonify({"received": len(events), "recorded": recorded})
+
+
+def _body() -> bytes:
+    """The raw request bytes (signatures cover them exactly), at most MAX_BODY."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise BodyTooLarge(f"the body is larger than {MAX_BODY} bytes")
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise BodyTooLarge(f"the body is larger than {MAX_BODY} bytes")
+    return body
