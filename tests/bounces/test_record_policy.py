@@ -242,3 +242,34 @@ def test_redacted_complaint_from_the_mailbox_found_by_delivery(db_session, maile
     [outcome] = record_events(db_session, events, soft_policy=POLICY)
     assert outcome.action == "suppressed"
     assert subscriber_of(db_session, delivery).status is SubscriberStatus.COMPLAINED
+
+
+def test_issue_stats_count_each_address_once(db_session, mailed):
+    from newsletter.bounces.stats import issue_bounce_stats
+
+    jane = mailed("jane@example.com")
+    mailed("joe@example.com")
+    mailed("ann@example.com")
+    mailed("bob@example.com")
+    record_event(
+        db_session, bounce(1, "jane@example.com", hard=False, status="4.2.2"), soft_policy=POLICY
+    )
+    record_event(
+        db_session, bounce(2, "jane@example.com", hard=True, status="5.1.1"), soft_policy=POLICY
+    )
+    record_event(
+        db_session, bounce(3, "joe@example.com", hard=False, status="4.2.2"), soft_policy=POLICY
+    )
+    record_event(
+        db_session, bounce(4, "joe@example.com", hard=False, status="4.2.2"), soft_policy=POLICY
+    )
+    record_event(
+        db_session, bounce(5, "ann@example.com", hard=None, status="5.7.1"), soft_policy=POLICY
+    )
+    record_event(
+        db_session, bounce(6, "bob@example.com", hard=None, kind=Kind.COMPLAINT), soft_policy=POLICY
+    )
+    assert issue_bounce_stats(db_session, jane.issue_id) == {
+        "bounces": {"hard": 1, "soft": 2},
+        "complaints": 1,
+    }

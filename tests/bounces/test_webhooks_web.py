@@ -174,6 +174,8 @@ def test_missing_credentials_is_401_and_changes_nothing(hooks, db_session, maile
     body, _ = hard_bounce_request(provider, "jane@example.com")
     response = post(hooks, provider, strip_credentials(provider, body), {})
     assert response.status_code == 401
+    if provider == "postmark":
+        assert response.headers["WWW-Authenticate"].startswith("Basic")
     assert nothing_changed(db_session, delivery)
 
 
@@ -235,6 +237,31 @@ def test_body_just_under_the_cap_is_read(hooks, db_session, mailed):
     body = body + b" " * (MAX_BODY - len(body))
     response = post(hooks, "sendgrid", body, SENDGRID.headers(body))
     assert response.status_code == 200 and response.get_json()["recorded"] == 1
+
+
+@pytest.mark.parametrize("field", ["Details", "Email"])
+def test_lone_surrogates_never_reach_the_database(hooks, db_session, mailed, field):
+    delivery = mailed("jane@example.com")
+    record = {
+        "RecordType": "Bounce",
+        "ID": f"s-{field}",
+        "Type": "SoftBounce",
+        "Email": "jane@example.com",
+        "Details": "mailbox full",
+    }
+    body = (
+        json.dumps(record)
+        .encode()
+        .replace(f'"{field}": "'.encode(), f'"{field}": "\\ud800'.encode())
+    )
+    assert b"\\ud800" in body
+    response = post(hooks, "postmark", body, signing.basic(POSTMARK_AUTH))
+    assert response.status_code in (200, 400)
+    if field == "Email":  # "?jane@example.com" is nobody we mailed
+        assert response.get_json() == {"received": 1, "recorded": 0}
+        assert nothing_changed(db_session, delivery)
+    else:
+        assert response.get_json() == {"received": 1, "recorded": 1}
 
 
 def test_ses_subscription_confirmation_over_http(hooks):

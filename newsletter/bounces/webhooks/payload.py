@@ -48,7 +48,7 @@ def text(data: dict[str, Any], key: str, *, required: bool = False, limit: int =
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise MalformedPayload(f"{key} must be a string")
-    cleaned = _CONTROL.sub(" ", str(value)).strip()[:limit]
+    cleaned = _CONTROL.sub(" ", _valid_unicode(str(value))).strip()[:limit]
     if required and not cleaned:
         raise MalformedPayload(f"{key} is empty")
     return cleaned
@@ -58,7 +58,7 @@ def address(value: Any, what: str = "recipient") -> str:
     """A recipient address, lower-cased; MalformedPayload when it cannot be one."""
     if not isinstance(value, str):
         raise MalformedPayload(f"{what} must be a string")
-    cleaned = value.strip().strip("<>").strip().lower()
+    cleaned = _valid_unicode(value).strip().strip("<>").strip().lower()
     if (
         not cleaned
         or len(cleaned) > MAX_ADDRESS
@@ -68,6 +68,11 @@ def address(value: Any, what: str = "recipient") -> str:
     ):
         raise MalformedPayload(f"{what} is not an email address")
     return cleaned
+
+
+def _valid_unicode(value: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"); no database column can store them."""
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def message_id(value: str) -> str | None:
