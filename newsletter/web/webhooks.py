@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from newsletter.bounces import record
 from newsletter.bounces.events import ProviderEvent
@@ -31,6 +32,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 MAX_BODY = 1024 * 1024  # SendGrid batches stay far below this; anything larger is refused
 HTTP_GET = "webhooks.http_get"  # app.extensions key: the SNS fetcher (tests put a fake there)
 NONCES = "webhooks.nonces"
+SNS_CERTS = "webhooks.sns_certs"
 
 
 class BodyTooLarge(WebhookError):
@@ -42,10 +44,11 @@ class BodyTooLarge(WebhookError):
 def ses_hook() -> Response:
     settings = _enabled(lambda s: bool(s.ses_topic_arns))
     fetch = current_app.extensions.get(HTTP_GET, ses.https_get)
+    certs = current_app.extensions.setdefault(SNS_CERTS, ses.CertCache())
     return _handle(
         "ses",
         lambda headers, body: ses.parse(
-            headers, body, topic_arns=settings.ses_topic_arns, fetch=fetch
+            headers, body, topic_arns=settings.ses_topic_arns, fetch=fetch, certs=certs
         ),
     )
 
@@ -68,6 +71,7 @@ def mailgun_hook() -> Response:
         lambda headers, body: mailgun.parse(
             headers, body, signing_key=settings.mailgun_signing_key, nonces=nonces
         ),
+        on_failure=lambda body: mailgun.release_token(body, nonces),
     )
 
 
@@ -97,9 +101,15 @@ def _nonces(settings: Settings) -> NonceStore:
     return store  # type: ignore[no-any-return]
 
 
-def _handle(provider: str, parse: Callable[[Any, bytes], list[ProviderEvent]]) -> Response:
+def _handle(
+    provider: str,
+    parse: Callable[[Any, bytes], list[ProviderEvent]],
+    on_failure: Callable[[bytes], None] | None = None,
+) -> Response:
+    body = b""
     try:
-        events = parse(request.headers, _body())
+        body = _body()
+        events = parse(request.headers, body)
     except WebhookError as exc:
         log.warning("webhook %s refused (%s): %s", provider, exc.status, exc.message)
         response = error_response(exc.status, exc.code, exc.message)
@@ -107,11 +117,23 @@ def _handle(provider: str, parse: Callable[[Any, bytes], list[ProviderEvent]]) -
             response.headers["WWW-Authenticate"] = 'Basic realm="webhooks"'
         return response
     settings = current_settings()
-    outcomes = record.record_events(
-        get_session(),
-        events,
-        soft_policy=SoftBouncePolicy(settings.bounce_soft_limit, settings.bounce_soft_days),
-    )
+    session = get_session()
+    try:
+        outcomes = record.record_events(
+            session,
+            events,
+            soft_policy=SoftBouncePolicy(settings.bounce_soft_limit, settings.bounce_soft_days),
+        )
+    except OperationalError as exc:
+        # The database is busy or away: every provider retries a 5xx later, and what
+        # was committed before is stored once, so the retry finishes the job.
+        session.rollback()
+        log.warning("webhook %s: database unavailable, asking for a retry: %s", provider, exc)
+        if on_failure is not None:
+            on_failure(body)
+        response = error_response(503, "unavailable", "try again later")
+        response.headers["Retry-After"] = "60"
+        return response
     recorded = sum(1 for o in outcomes if o.result == "recorded")
     return jsonify({"received": len(events), "recorded": recorded})
 

@@ -273,3 +273,17 @@ def test_issue_stats_count_each_address_once(db_session, mailed):
         "bounces": {"hard": 1, "soft": 2},
         "complaints": 1,
     }
+
+
+def test_the_unique_insert_is_the_claim_when_two_requests_race(db_session, mailed, monkeypatch):
+    """Two deliveries of one event both pass the quick check; the unique key stops the second."""
+    from newsletter.bounces import record
+
+    delivery = mailed("jane@example.com")
+    event = bounce(1, "jane@example.com", hard=False, status="4.2.2")
+    assert record_event(db_session, event, soft_policy=POLICY).action == "counted"
+    monkeypatch.setattr(record, "_already_stored", lambda session, event_id: False)
+    outcome = record_event(db_session, event, soft_policy=POLICY)
+    assert outcome.result == "duplicate"
+    assert events_count(db_session) == 1
+    assert subscriber_of(db_session, delivery).bounce_count == 1

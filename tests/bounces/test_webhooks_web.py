@@ -331,3 +331,22 @@ def test_admin_page_says_why_someone_was_suppressed(
     assert "bounced" in html
     assert "hard bounce via ses: 5.1.1 smtp; 550 5.1.1 user unknown" in html
     assert "Hard bounce" in html and "Permanent/General" in html
+
+
+def test_database_unavailable_is_503_and_the_retry_is_accepted(hooks, connection):
+    """A locked table (PostgreSQL lock timeout) answers 503; Mailgun's retry with the
+    same token is then accepted, since a request we failed to record gives its token back."""
+    if connection.dialect.name != "postgresql":
+        pytest.skip("needs a second connection holding a lock")
+    from sqlalchemy import text
+
+    body, headers = hard_bounce_request("mailgun", "nobody@example.com")
+    connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    with connection.engine.connect() as other:
+        other.execute(text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
+        response = post(hooks, "mailgun", body, headers)
+        other.rollback()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    retry = post(hooks, "mailgun", body, headers)
+    assert retry.status_code == 200, retry.get_json()

@@ -76,6 +76,16 @@ def parse(
         raise
 
 
+def release_token(body: bytes, nonces: NonceStore) -> None:
+    """Forget the token of a verified request we failed to record, so its retry is accepted."""
+    try:
+        signature = payload.obj(payload.load_json(body), "the body").get("signature")
+    except MalformedPayload:
+        return
+    if isinstance(signature, dict) and isinstance(signature.get("token"), str):
+        nonces.release(f"mailgun:{signature['token']}")
+
+
 def normalise(event: dict[str, object]) -> list[ProviderEvent]:
     """One `event-data` object as 0 or 1 ProviderEvent."""
     name = payload.text(event, "event", required=True, limit=64)
