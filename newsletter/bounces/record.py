@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from newsletter.models import Delivery, Event, EventKind, Subscriber, utcnow
 
 from . import policy
 from .events import Kind, ProviderEvent
+from .hardness import classify_failure
 from .webhooks import payload
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def events_from_classified(
     *,
     message_key: str,
     kind: str,
-    recipients: Sequence[tuple[str, str, str, bool | None]],
+    recipients: Sequence[Mapping[str, Any]],
     message_id: str | None = None,
     delivery_id: int | None = None,
     occurred_at: datetime | None = None,
@@ -163,8 +164,8 @@ def events_from_classified(
     `message_key`: stable per mailbox message (its Message-ID or a hash of its bytes),
     so re-reading the mailbox after a crash stores nothing twice. `kind`: "bounce" |
     "complaint" (anything else - autoreply, not-bounce - gives no events).
-    `recipients`: (address, RFC 3463 status, reason, hard) each, as classify.py gives
-    them; a complaint whose recipient is redacted may pass none and be found by
+    `recipients`: `{"address", "status", "reason", "hard"}` each, the shape of
+    `newsletter bounces classify --json` (DESIGN.md); a complaint whose recipient is redacted may pass none and be found by
     `message_id` or `delivery_id` (the VERP token) instead.
     """
     if kind not in (Kind.BOUNCE.value, Kind.COMPLAINT.value):
@@ -183,15 +184,24 @@ def events_from_classified(
             return [make(provider_event_id=payload.event_id("mailbox", message_key), recipient="")]
         return []
     events = []
-    for address, status, reason, hard in recipients:
-        recipient = address.strip().lower()
+    for item in recipients:
+        recipient = str(item.get("address") or "").strip().lower()
+        if not recipient:
+            continue
+        status = str(item.get("status") or "")
+        reason = str(item.get("reason") or "")[: payload.MAX_TEXT]
+        hard = item.get("hard") if isinstance(item.get("hard"), bool) else None
+        if event_kind is not Kind.BOUNCE:
+            hard = None
+        elif hard is False and classify_failure(status, reason, provider_hard=False) is None:
+            hard = None  # a soft verdict on a policy rejection (5.7.x) must never add up
         events.append(
             make(
                 provider_event_id=payload.event_id("mailbox", message_key, recipient),
                 recipient=recipient,
-                hard=hard if event_kind is Kind.BOUNCE else None,
-                status=status or "",
-                diagnostic=(reason or "")[: payload.MAX_TEXT],
+                hard=hard,
+                status=status,
+                diagnostic=reason,
             )
         )
     return events

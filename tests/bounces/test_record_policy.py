@@ -217,7 +217,14 @@ def test_mailbox_messages_share_the_recording_path(db_session, mailed):
     events = events_from_classified(
         message_key="<dsn-1@mx.example.com>",
         kind="bounce",
-        recipients=[("Jane@Example.com", "5.1.1", "550 5.1.1 user unknown", True)],
+        recipients=[
+            {
+                "address": "Jane@Example.com",
+                "status": "5.1.1",
+                "reason": "550 5.1.1 user unknown",
+                "hard": True,
+            }
+        ],
     )
     [first] = record_events(db_session, events, soft_policy=POLICY)
     assert first.action == "suppressed"
@@ -228,7 +235,9 @@ def test_mailbox_messages_share_the_recording_path(db_session, mailed):
     ]
     assert (
         events_from_classified(
-            message_key="x", kind="autoreply", recipients=[("a@b.c", "", "", None)]
+            message_key="x",
+            kind="autoreply",
+            recipients=[{"address": "a@b.c", "status": "", "reason": "", "hard": None}],
         )
         == []
     )
@@ -287,3 +296,23 @@ def test_the_unique_insert_is_the_claim_when_two_requests_race(db_session, maile
     assert outcome.result == "duplicate"
     assert events_count(db_session) == 1
     assert subscriber_of(db_session, delivery).bounce_count == 1
+
+
+def test_mailbox_policy_rejections_never_add_up(db_session, mailed):
+    delivery = mailed("jane@example.com")
+    for n in range(4):
+        events = events_from_classified(
+            message_key=f"dsn-{n}",
+            kind="bounce",
+            recipients=[
+                {
+                    "address": "jane@example.com",
+                    "status": "5.7.1",
+                    "reason": "550 5.7.1 spam",
+                    "hard": False,
+                }
+            ],
+        )
+        assert [e.hard for e in events] == [None]
+        record_events(db_session, events, soft_policy=POLICY)
+    assert subscriber_of(db_session, delivery).status is SubscriberStatus.ACTIVE
