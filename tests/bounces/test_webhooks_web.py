@@ -6,6 +6,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from newsletter.models import Event, SubscriberStatus, Suppression
@@ -350,3 +352,56 @@ def test_database_unavailable_is_503_and_the_retry_is_accepted(hooks, connection
     assert response.headers["Retry-After"] == "60"
     retry = post(hooks, "mailgun", body, headers)
     assert retry.status_code == 200, retry.get_json()
+
+
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=30),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "event",
+                        "email",
+                        "sg_event_id",
+                        "type",
+                        "status",
+                        "reason",
+                        "RecordType",
+                        "Type",
+                        "ID",
+                        "Email",
+                        "Details",
+                        "BouncedAt",
+                        "Recipient",
+                        "MessageID",
+                    ]
+                ),
+                children,
+                max_size=6,
+            )
+        ),
+        max_leaves=15,
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(body=BODIES)
+def test_no_body_gets_a_server_error(hooks, body):
+    """Whatever a provider with valid credentials sends: an answer, never a 5xx."""
+    for provider in ("postmark", "sendgrid", "mailgun", "ses"):
+        response = post(hooks, provider, body, signed(provider, body))
+        assert response.status_code < 500, (provider, body, response.get_data())
+        assert response.is_json
