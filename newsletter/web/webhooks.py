@@ -115,6 +115,8 @@ def _handle(
         response = error_response(exc.status, exc.code, exc.message)
         if exc.status == 401 and provider == "postmark":
             response.headers["WWW-Authenticate"] = 'Basic realm="webhooks"'
+        if exc.status == 503:
+            response.headers["Retry-After"] = "60"
         return response
     settings = current_settings()
     session = get_session()

@@ -405,3 +405,15 @@ def test_no_body_gets_a_server_error(hooks, body):
         response = post(hooks, provider, body, signed(provider, body))
         assert response.status_code < 500, (provider, body, response.get_data())
         assert response.is_json
+
+
+def test_redis_away_is_503_for_mailgun(connection, tmp_path):
+    # Port 9 on loopback: nothing listens, so the replay cache cannot be reached.
+    app = make_test_app(
+        connection, tmp_path, MAILGUN_SIGNING_KEY=MAILGUN_KEY, REDIS_URL="redis://127.0.0.1:9/0"
+    )
+    body, headers = hard_bounce_request("mailgun", "jane@example.com")
+    with app.app_context():
+        response = post(app.test_client(), "mailgun", body, headers)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"

@@ -40,3 +40,10 @@ class UpstreamFailed(WebhookError):
 
     status = 502
     code = "bad_gateway"
+
+
+class Unavailable(WebhookError):
+    """Our own storage (Redis, the database) is away; the provider retries later (503)."""
+
+    status = 503
+    code = "unavailable"

@@ -6,11 +6,14 @@ per-process memory, which is enough for the single web process of `make run`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Protocol
 
 import redis
+
+from .errors import Unavailable
 
 
 class NonceStore(Protocol):
@@ -49,7 +52,12 @@ class RedisNonces:
         self._prefix = prefix
 
     def claim(self, key: str, ttl_seconds: int) -> bool:
-        return bool(self._redis.set(self._prefix + key, b"1", nx=True, ex=max(1, ttl_seconds)))
+        try:
+            return bool(self._redis.set(self._prefix + key, b"1", nx=True, ex=max(1, ttl_seconds)))
+        except redis.RedisError as exc:
+            raise Unavailable("the replay cache is unavailable; try again later") from exc
 
     def release(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
+        # If Redis is away the key expires by itself; a retry within the window is refused.
+        with contextlib.suppress(redis.RedisError):
+            self._redis.delete(self._prefix + key)
