@@ -141,11 +141,16 @@ def _handle(
 
 
 def _body() -> bytes:
-    """The raw request bytes (signatures cover them exactly), at most MAX_BODY."""
+    """The raw request bytes (signatures cover them exactly), at most MAX_BODY.
+
+    `get_data` rather than the stream: an app-wide hook that looked at a JSON body
+    first (a text guard, say) leaves the stream drained but the bytes cached. A body
+    without Content-Length is bounded by the app's MAX_CONTENT_LENGTH while read.
+    """
     length = request.content_length
     if length is not None and length > MAX_BODY:
         raise BodyTooLarge(f"the body is larger than {MAX_BODY} bytes")
-    body = request.stream.read(MAX_BODY + 1)
+    body = request.get_data(cache=True)
     if len(body) > MAX_BODY:
         raise BodyTooLarge(f"the body is larger than {MAX_BODY} bytes")
     return body

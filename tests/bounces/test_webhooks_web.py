@@ -417,3 +417,21 @@ def test_redis_away_is_503_for_mailgun(connection, tmp_path):
         response = post(app.test_client(), "mailgun", body, headers)
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "unavailable"
+
+
+def test_an_earlier_hook_reading_the_json_body_does_not_break_signatures(
+    connection, tmp_path, db_session, mailed
+):
+    """App-wide hooks (a text guard, say) may parse a JSON body before the view runs."""
+    from flask import request
+
+    app = make_test_app(connection, tmp_path, SENDGRID_PUBLIC_KEY=SENDGRID.public_key)
+    app.before_request_funcs.setdefault(None, []).insert(
+        0, lambda: request.get_json(silent=True) and None
+    )
+    delivery = mailed("jane@example.com")
+    body, headers = hard_bounce_request("sendgrid", "jane@example.com")
+    with app.app_context():
+        response = post(app.test_client(), "sendgrid", body, headers)
+    assert response.status_code == 200, response.get_json()
+    assert subscriber_of(db_session, delivery).status is SubscriberStatus.BOUNCED
