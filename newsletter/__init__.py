@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         public,
         subscribe,
+        textguard,
         webhooks,
     )
     from .web.api import bp as api_bp
@@ -82,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(webhooks.bp)  # providers sign their requests or use Basic Auth, never cookies
     health.instrument(app)
     errors.register(app)
+    textguard.init_app(app)
     _security_headers(app)
     return app
 

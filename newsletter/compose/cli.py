@@ -9,7 +9,7 @@ import click
 from newsletter.db import get_db  # the main CLI has pushed an app context
 
 from .errors import ComposeError, InvalidTransition, IssueNotFound
-from .issues import aware, cancel_issue, create_issue, schedule_issue
+from .issues import aware, cancel_issue, create_issue, schedule_issue, undated_post_count
 
 issues = click.Group("issues", help="Create, schedule and send issues.")
 
@@ -33,7 +33,11 @@ def _fail(exc: Exception) -> click.ClickException:
 
 @issues.command("create")
 @click.option("--subject", required=True, help="The email subject.")
-@click.option("--since", help="Posts published since DATE (default: since the last sent issue).")
+@click.option(
+    "--since",
+    help="Posts published since DATE (default: since the last sent issue); "
+    "posts with no date are never included (use --post).",
+)
 @click.option("--category", "categories", multiple=True, help="Limit to a category (repeatable).")
 @click.option("--post", "post_ids", multiple=True, type=int, help="A post id (repeatable).")
 def create_command(
@@ -50,9 +54,17 @@ def create_command(
                 since=when,
                 categories=list(categories) or None,
             )
+            undated = 0 if post_ids else undated_post_count(session)
     except (ComposeError, IssueNotFound, InvalidTransition) as exc:
         raise _fail(exc) from None
     click.echo(issue.id)
+    if undated:
+        # stdout stays the id alone (scripts read it); the note is for the person.
+        click.echo(
+            f"note: {undated} post(s) with no date are never picked by --since; "
+            "set their date under /author/posts or add them with --post ID",
+            err=True,
+        )
 
 
 @issues.command("schedule")

@@ -105,14 +105,23 @@ def last_sent_at(session: Session) -> datetime | None:
 def posts_since(
     session: Session, *, since: datetime | None, category_names: Sequence[str] = ()
 ) -> list[Post]:
-    """Posts published at or after `since` (all when None), newest first."""
-    stmt = select(Post)
+    """Posts published at or after `since` (all when None), newest first.
+
+    A post with no date is never picked this way: it would otherwise land in every
+    issue, or in none, silently. The author gives it a date or chooses it by id.
+    """
+    stmt = select(Post).where(Post.published_at.is_not(None))
     if since is not None:
         stmt = stmt.where(Post.published_at >= aware(since))
     if category_names:
         ids = expand_categories(session, category_ids_by_name(session, category_names))
         stmt = stmt.where(in_categories(ids))
     return list(session.scalars(stmt.order_by(Post.published_at.desc(), Post.id.desc())))
+
+
+def undated_post_count(session: Session) -> int:
+    """Posts with no date: "since" never picks them, so the author is told how many."""
+    return session.scalar(select(func.count()).where(Post.published_at.is_(None))) or 0
 
 
 # --- validation --------------------------------------------------------------------------
@@ -200,7 +209,9 @@ def create_issue(
         if not posts:
             when = f"since {start:%Y-%m-%d %H:%M %Z}" if start else "at all"
             scope = f" in {', '.join(categories)}" if categories else ""
-            raise ComposeError(f"there are no posts{scope} {when}")
+            undated = undated_post_count(session)
+            note = f" ({undated} with no date are left out: set their date or choose them)"
+            raise ComposeError(f"there are no posts{scope} {when}{note if undated else ''}")
         if len(posts) > MAX_ITEMS:
             raise ComposeError(
                 f"{len(posts)} posts match; an issue holds at most {MAX_ITEMS}: narrow it down"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -97,7 +97,8 @@ def list_posts(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Post]:
-    """Newest first; the cursor is the (published_at, id) of the last post shown."""
+    """Undated posts first, then newest first; the cursor is the (published_at, id) of the
+    last post shown (published_at "" for an undated one)."""
     limit = clamp_limit(limit)
     stmt = select(Post).options(selectinload(Post.categories))
     if q and q.strip():
@@ -113,20 +114,45 @@ def list_posts(
             in_categories(expand_categories(session, category_ids_by_name(session, [category])))
         )
     if cursor:
-        published_at, last_id = decode_cursor(cursor, datetime, int)
-        stmt = stmt.where(
-            or_(
-                Post.published_at < published_at,
-                and_(Post.published_at == published_at, Post.id < last_id),
-            )
-        )
-    stmt = stmt.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit + 1)
+        stmt = stmt.where(_after(*_decode_post_cursor(cursor)))
+    # Posts with no date come first: they are the ones that need the author's attention.
+    stmt = stmt.order_by(Post.published_at.desc().nulls_first(), Post.id.desc()).limit(limit + 1)
     rows = list(session.scalars(stmt))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].published_at, rows[-1].id)
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            last.published_at.isoformat() if last.published_at else "", last.id
+        )
     return Page(rows, next_cursor)
+
+
+def _decode_post_cursor(cursor: str) -> tuple[datetime | None, int]:
+    """(published_at or None for an undated post, id) of the last post of a page."""
+    when, last_id = decode_cursor(cursor, str, int)
+    assert isinstance(when, str) and isinstance(last_id, int)
+    if not when:
+        return None, last_id
+    try:
+        published_at = datetime.fromisoformat(when)
+    except ValueError:
+        published_at = None
+    if published_at is None or published_at.tzinfo is None:
+        raise ComposeError("the cursor is malformed; use the `next` value of a previous page")
+    return published_at.astimezone(UTC), last_id
+
+
+def _after(published_at: datetime | None, last_id: int) -> ColumnElement[bool]:
+    """Rows after (published_at, id) in the order newest first, undated first of all."""
+    if published_at is None:
+        return or_(
+            and_(Post.published_at.is_(None), Post.id < last_id), Post.published_at.is_not(None)
+        )
+    return or_(
+        Post.published_at < published_at,
+        and_(Post.published_at == published_at, Post.id < last_id),
+    )
 
 
 def get_posts(session: Session, post_ids: Sequence[int]) -> list[Post]:
@@ -145,3 +171,19 @@ def post_matches(post_category_ids: Iterable[int], allowed: set[int] | None) -> 
     if allowed is None:
         return True
     return any(c in allowed for c in post_category_ids)
+
+
+def set_post_date(session: Session, *, post_id: int, published_at: datetime | None) -> Post:
+    """Set (or clear, with None) a post's publication date; commits.
+
+    A naive datetime is in the server's timezone (as `--since`). Raises ComposeError
+    for an unknown post or a date the database cannot store.
+    """
+    from .issues import aware  # here: issues imports this module
+
+    post = session.get(Post, post_id)
+    if post is None:
+        raise ComposeError(f"no such post: {post_id}")
+    post.published_at = aware(published_at).astimezone(UTC) if published_at else None
+    session.commit()
+    return post

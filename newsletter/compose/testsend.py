@@ -29,13 +29,12 @@ def clean_test_addresses(emails: Sequence[str]) -> list[str]:
         if not address:
             continue
         try:
-            checked = validate_email(address, check_deliverability=False)
+            checked = validate_email(address, check_deliverability=False, allow_smtputf8=True)
         except EmailNotValidError as exc:
             raise ComposeError(f"{address}: {exc}") from None
-        if not checked.ascii_email:
-            raise ComposeError(f"{address}: addresses with non-ASCII local parts are not supported")
-        # Addresses are compared the way subscribers are stored: lower-cased.
-        found.setdefault(checked.ascii_email.lower(), None)
+        # Stored the way subscribers are (lower-cased, U-label domain); the transport
+        # sends the A-label, and a non-ASCII local part with SMTPUTF8 where offered.
+        found.setdefault(checked.normalized.lower(), None)
     if not found:
         raise ComposeError("give at least one address for the test")
     if len(found) > MAX_TEST_RECIPIENTS:

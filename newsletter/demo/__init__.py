@@ -20,4 +20,5 @@ def load_demo_posts(session: Session) -> ImportResult:
         total.created += result.created
         total.updated += result.updated
         total.post_ids.extend(result.post_ids)
+        total.warnings.extend(result.warnings)  # a scrape has no dates: each post says so
     return total

@@ -27,6 +27,8 @@ from email.utils import formatdate, parseaddr
 from newsletter.render.content import RenderedEmail
 from newsletter.render.placeholders import KEYS, OPEN, PATTERN
 
+from .addresses import wire_address
+
 # Control characters (CR and LF above all) in any header value would let a name
 # or URL add headers of its own; they are rejected, never cleaned up silently.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -139,15 +141,12 @@ def format_address(name: str, address: str) -> str:
 
 
 def _ascii_address(address: str) -> str:
-    address = _check_line(address, "email address").strip()
-    local, at, domain = address.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError(f"not an email address: {address!r}")
-    if not local.isascii():
-        raise ValueError("an address with a non-ASCII local part needs SMTPUTF8")
-    if not domain.isascii():
-        domain = domain.encode("idna").decode("ascii")
-    address = f"{local}@{domain}"
+    """The address for a header: domain as an A-label (the same form as the SMTP envelope).
+
+    A non-ASCII local part stays UTF-8 (RFC 6532); the transport sends such a
+    message only with SMTPUTF8.
+    """
+    address = wire_address(_check_line(address, "email address")).address
     if not _ADDRESS.fullmatch(address):
         raise ValueError(f"not an email address: {address!r}")
     return address
@@ -289,7 +288,7 @@ class MessageTemplate:
 
         headers = [
             self._head_from,
-            f"To: {to}\r\n".encode("ascii"),
+            f"To: {to}\r\n".encode(),  # UTF-8 only for a non-ASCII local part
             self._head_middle,
             f"Date: {date}\r\nMessage-ID: {message_id}\r\n".encode("ascii"),
         ]

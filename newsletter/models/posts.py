@@ -43,7 +43,8 @@ class Post(TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
     author: Mapped[str | None] = mapped_column(String(200))
-    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: the source gave no date we could read; the author sets it (never the import time).
+    published_at: Mapped[datetime | None] = mapped_column()
     excerpt: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str | None] = mapped_column(String(500))

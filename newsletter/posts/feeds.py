@@ -11,20 +11,24 @@ from typing import Any
 import feedparser
 
 from .cleaning import autop, html_to_text, paragraphs_to_html
+from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
-from .xmlsafe import local, parse_xml
+from .xmlsafe import load_xml, local, root_position
 
 
 def parse_feed(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
-    root = parse_xml(data)  # well-formed and free of entity tricks, or an error with a position
+    # Well-formed and free of entity tricks, or an error with a position; `prepared` is
+    # the same document as UTF-8 with HTML entities as numeric references.
+    root, prepared = load_xml(data, content_type=content_type)
     if local(root.tag) not in ("rss", "RDF", "feed"):
         raise PostImportError(
-            f"not an RSS or Atom feed: the document's root element is <{local(root.tag)}>"
+            f"not an RSS or Atom feed: the document's root element is <{local(root.tag)}>",
+            position=root_position(prepared),
         )
-    headers = {"content-type": content_type} if content_type else None
+    headers = {"content-type": "application/xml; charset=utf-8"}
     # A stream, never bytes or str: feedparser would treat those as a path or URL to open.
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False)
+    parsed = feedparser.parse(io.BytesIO(prepared), response_headers=headers, sanitize_html=False)
     return [_entry(entry) for entry in parsed.entries]
 
 
@@ -35,12 +39,17 @@ def _entry(entry: Any) -> ParsedPost:
     if "html" in title_detail.get("type", ""):
         title = html_to_text(title)
     author_detail = entry.get("author_detail") or {}
+    # dict.get: feedparser's own get() maps updated <-> published with a DeprecationWarning.
+    date_text = dict.get(entry, "published") or dict.get(entry, "updated")
+    published = _date(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     return make_post(
         guid=entry.get("id"),
         title=title,
         url=entry.get("link"),
         author=author_detail.get("name") or entry.get("author"),
-        published_at=_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        # feedparser reads RFC 822 and ISO dates; other languages are ours to read.
+        published_at=published or parse_date(date_text),
+        date_text=date_text,
         categories=[t.get("term") or t.get("label") or "" for t in entry.get("tags", [])],
         html=body,
         summary=summary,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
 
+from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
 from .sources import MARKDOWN_SUFFIXES, too_big
@@ -47,30 +46,49 @@ def parse_markdown_dir(directory: Path, *, max_bytes: int) -> list[ParsedPost]:
 def parse_markdown_file(data: bytes, *, name: str) -> ParsedPost:
     text = _decode(data, name)
     meta, body = _split_front_matter(text, name)
-    title = _string(meta.get("title"))
+
+    def field(*keys: str) -> str:
+        """The first of `keys` that has a value, as text; a list or mapping is an error."""
+        for key in keys:
+            value = meta.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):  # BaseLoader makes str, list or dict only
+                raise PostImportError(
+                    f"{key} must be text, not a list or mapping",
+                    position=f"{name}, line {_key_line(text, key)}",
+                )
+            if value.strip() not in _NULLS:
+                return value.strip()
+        return ""
+
+    title = field("title")
     if not title and (heading := _H1.search(body)):
         title = heading.group(1)
         body = body[: heading.start()] + body[heading.end() :]  # the title is not body text
     stem = name.rsplit(".", 1)[0]
-    slug = _string(meta.get("slug"))
-    categories = meta.get("categories", meta.get("category", []))
+    slug = field("slug")
+    key = "categories" if "categories" in meta else "category"
+    categories = meta.get(key, [])
     if isinstance(categories, str):
-        categories = categories.split(",")
-    if not isinstance(categories, list):
+        categories = [] if categories.strip() in _NULLS else categories.split(",")
+    # Names only: str() of a nested list could be huge (YAML aliases repeat a list cheaply).
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise PostImportError(
-            "categories must be a list or a comma-separated string",
-            position=f"{name}, line {_key_line(text, 'categories')}",
+            f"{key} must be a list of names or a comma-separated string",
+            position=f"{name}, line {_key_line(text, key)}",
         )
+    date_text = field("date")
     return make_post(
-        guid=_string(meta.get("guid")) or f"markdown:{slug or stem}",
+        guid=field("guid") or f"markdown:{slug or stem}",
         title=title or Path(stem).name.replace("-", " ").replace("_", " "),
-        url=_string(meta.get("url") or meta.get("canonical_url")) or None,
-        author=_string(meta.get("author")) or None,
-        published_at=_date(meta.get("date"), name=name, line=_key_line(text, "date")),
-        categories=[_string(c) for c in categories],
+        url=field("url", "canonical_url") or None,
+        author=field("author") or None,
+        published_at=parse_date(date_text),
+        date_text=date_text or None,
+        categories=[c.strip() for c in categories if c.strip() not in _NULLS],
         html=_MARKDOWN.render(body),
-        summary=_string(meta.get("excerpt") or meta.get("summary") or meta.get("description"))
-        or None,
+        summary=field("excerpt", "summary", "description") or None,
         slug_hint=slug or None,
     )
 
@@ -96,7 +114,13 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
         )
     raw = text[len(first) + 1 : closing.start()]
     try:
-        meta = yaml.safe_load(raw)
+        # BaseLoader keeps every scalar as the author wrote it: YAML 1.1 would read
+        # `NO`, `ON`, `yes` as booleans, `2024` and `1.10` as numbers, dates as dates.
+        meta = yaml.load(raw, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+    except RecursionError:
+        raise PostImportError(
+            "front matter is nested too deeply", position=f"{name}, line 2"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the fence
@@ -111,31 +135,9 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     return meta, text[closing.end() :].lstrip("\n")
 
 
-def _date(value: Any, *, name: str, line: int) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=UTC)
-    text = str(value).strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        raise PostImportError(
-            f"date {text!r} is not a date (use YYYY-MM-DD or ISO 8601)",
-            position=f"{name}, line {line}",
-        ) from None
-
-
 def _key_line(text: str, key: str) -> int:
     match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
-def _string(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+_NULLS = {"~", "null", "Null", "NULL"}  # YAML's null, which BaseLoader leaves as text

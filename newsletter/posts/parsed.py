@@ -25,6 +25,9 @@ class ParsedPost:
     html: str  # sanitized
     excerpt: str  # plain text
     slug_hint: str | None
+    # What the writer should know about this post (e.g. its date could not be read);
+    # the import reports them next to its counts. Nothing here stops the import.
+    warnings: tuple[str, ...] = ()
 
 
 def make_post(
@@ -38,11 +41,14 @@ def make_post(
     html: str,
     summary: str | None = None,
     slug_hint: str | None = None,
+    date_text: str | None = None,
 ) -> ParsedPost:
     """Build a ParsedPost the same way for every format: repaired, sanitized, bounded.
 
     `title` and `author` are plain text; `html` and `summary` are HTML.
     `summary` is the source's own excerpt when it has one (HTML or text).
+    `date_text` is the date as the source wrote it, quoted in the warning when
+    `published_at` is None because it could not be read.
     """
     url = (url or "").strip() or None
     if url and (len(url) > 2000 or urlsplit(url).scheme not in ("http", "https")):
@@ -54,17 +60,36 @@ def make_post(
     guid = (guid or "").strip() or url or stable_id("title", title)
     if len(guid) > 500:
         guid = stable_id("guid", guid)
+    title = _clip(title, 500)
+    published_at = as_utc(published_at)
+    warnings: list[str] = []
+    if published_at is None:
+        warnings.append(no_date_warning(title, date_text))
     return ParsedPost(
         guid=guid,
-        title=_clip(title, 500),
+        title=title,
         url=url,
         author=_clip(_one_line(author), 200) or None,
-        published_at=as_utc(published_at),
+        published_at=published_at,
         categories=clean_categories(categories),
         html=body,
         excerpt=make_excerpt(excerpt_text or text),
         slug_hint=(slug_hint or "").strip() or None,
+        warnings=tuple(warnings),
     )
+
+
+NO_DATE_PREFIX = "no date for "
+
+
+def no_date_warning(title: str, date_text: str | None) -> str:
+    """`no date for “Title” (...)`: never the import time, so the writer is told instead."""
+    shown = _clip(title, 80)
+    if date_text:
+        why = f"{_clip(_one_line(date_text), 80)!r} is not a date we can read"
+    else:
+        why = "the source gives none"
+    return f"{NO_DATE_PREFIX}“{shown}” ({why}); set it under Posts in the author pages"
 
 
 def stable_id(kind: str, value: str) -> str:

@@ -52,7 +52,7 @@ def parse_loaded(
     if fmt in ("rss", "atom", "feed"):
         return parse_feed(data, content_type=loaded.content_type)
     if fmt == "wxr":
-        return parse_wxr(data)
+        return parse_wxr(data, content_type=loaded.content_type)
     if fmt == "markdown":
         return [parse_markdown_file(data, name=Path(loaded.name or loaded.label).name)]
     return parse_text(data, known_categories=known_categories)

@@ -40,12 +40,17 @@ class Loaded:
 
 
 def load_source(
-    source: str | Path | bytes, *, max_bytes: int, allow_private_urls: bool = False
+    source: str | Path | bytes,
+    *,
+    max_bytes: int,
+    allow_private_urls: bool = False,
+    content_type: str | None = None,
 ) -> Loaded:
+    """`content_type` describes bytes given directly (an HTTP body: its charset counts)."""
     if isinstance(source, bytes | bytearray):
         if len(source) > max_bytes:
             raise too_big(max_bytes)
-        return Loaded(label="<upload>", data=bytes(source))
+        return Loaded(label="<upload>", data=bytes(source), content_type=content_type)
     text = str(source)
     if isinstance(source, str) and urlsplit(text).scheme in ("http", "https"):
         data, content_type = fetch_url(text, max_bytes=max_bytes, allow_private=allow_private_urls)
@@ -205,13 +210,27 @@ _WXR = re.compile(rb"wordpress\.org/export/|<wp:wxr_version")
 _FEED = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(rss|RDF|feed)[\s>/]")
 
 
+_WIDE = {
+    b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be", b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"
+}  # fmt: skip
+
+
+def _ascii_view(head: bytes) -> bytes:
+    """UTF-16 text as UTF-8, so the markers below can be found in it; other bytes as they are."""
+    codec = _WIDE.get(head[:2])
+    if codec is None:
+        return head
+    start = 2 if head[:2] in (b"\xff\xfe", b"\xfe\xff") else 0
+    return head[start : len(head) - len(head) % 2].decode(codec, "replace").encode("utf-8")
+
+
 def detect_format(loaded: Loaded) -> str:
     """Guess the format from the content first and the name second."""
     if loaded.directory is not None:
         return "markdown"
     data = loaded.data or b""
-    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<") or head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
+    head = _ascii_view(data[:65536]).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
         if _WXR.search(head):
             return "wxr"
         match = _FEED.search(head)

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.models import Category, Post, utcnow
+from newsletter.models import Category, Post
 
-from .parsed import ParsedPost
+from .parsed import NO_DATE_PREFIX, ParsedPost
 from .parsing import DEFAULT_MAX_BYTES, check_args, parse_loaded
 from .slugs import slugify, unique_slug
 from .sources import load_source
@@ -24,6 +24,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     post_ids: list[int] = field(default_factory=list)
+    # Per-post notes from the parsers (a date that could not be read, ...), in order.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -37,14 +39,20 @@ def import_posts(
     fmt: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_private_urls: bool = False,
+    content_type: str | None = None,
 ) -> ImportResult:
     """Parse the whole source first, then write it in one transaction (and commit).
 
     A bad source raises PostImportError before anything touches the database. URLs on
     private or local hosts are refused unless `allow_private_urls` (see fetch_url).
+    `content_type` goes with bytes given directly: its charset says how to read them
+    (text that was already Unicode, such as a JSON string, is `charset=utf-8`).
     """
     loaded = load_source(
-        source, max_bytes=check_args(fmt, max_bytes), allow_private_urls=allow_private_urls
+        source,
+        max_bytes=check_args(fmt, max_bytes),
+        allow_private_urls=allow_private_urls,
+        content_type=content_type,
     )
     # Names already in the DB tell a plain-text category line where names end.
     known = session.scalars(select(Category.name)).all()
@@ -69,6 +77,12 @@ def save_posts(
             else:
                 result.updated += 1
             _apply(session, post, item, source_label)
+            result.warnings.extend(
+                w
+                for w in item.warnings
+                # A date set in the author pages (or read before) stands: nothing to report.
+                if not (post.published_at is not None and w.startswith(NO_DATE_PREFIX))
+            )
             session.add(post)  # added only now so no half-filled row is ever flushed
             session.flush()
             result.post_ids.append(post.id)
@@ -140,8 +154,9 @@ def _apply(session: Session, post: Post, item: ParsedPost, source_label: str) ->
     post.html = item.html
     post.excerpt = item.excerpt
     post.source = source_label[:500]
-    # Fields a source does not carry (a text scrape has no URL or date) keep their value.
+    # Fields a source does not carry (a text scrape has no URL or date) keep their value;
+    # a post with no date stays without one (never the import time): the author sets it.
     post.url = item.url or post.url
     post.author = item.author or post.author
-    post.published_at = item.published_at or post.published_at or utcnow()
+    post.published_at = item.published_at or post.published_at
     post.categories = get_or_create_categories(session, item.categories)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
 from .cleaning import autop
+from .dates import parse_date
 from .errors import PostImportError
 from .parsed import ParsedPost, make_post
-from .xmlsafe import local, parse_xml
+from .xmlsafe import load_xml, local, root_position
 
 
-def parse_wxr(data: bytes) -> list[ParsedPost]:
-    root = parse_xml(data)
+def parse_wxr(data: bytes, *, content_type: str | None = None) -> list[ParsedPost]:
+    root, prepared = load_xml(data, content_type=content_type)
     channel = _child(root, "channel")
     if local(root.tag) != "rss" or channel is None:
-        raise PostImportError("not a WordPress export: expected <rss><channel>")
+        raise PostImportError(
+            "not a WordPress export: expected <rss><channel>", position=root_position(prepared)
+        )
     categories = _category_names(channel)
     authors = {
         _text(a, "author_login"): _text(a, "author_display_name")
@@ -38,6 +40,7 @@ def parse_wxr(data: bytes) -> list[ParsedPost]:
                 url=_text(item, "link") or None,
                 author=authors.get(creator) or creator or None,
                 published_at=_date(item),
+                date_text=_date_text(item),
                 categories=[
                     categories.get(c.get("nicename", ""), (c.text or "").strip())
                     for c in _children(item, "category")
@@ -85,12 +88,16 @@ def _date(item: Element) -> datetime | None:
             return datetime.fromisoformat(gmt).replace(tzinfo=UTC)
         except ValueError:
             pass
-    pub = _text(item, "pubDate")
-    if pub:
-        try:
-            return parsedate_to_datetime(pub)
-        except (TypeError, ValueError):
-            pass
+    # pubDate may be in the site's language; post_date is local time with no zone.
+    return parse_date(_text(item, "pubDate")) or parse_date(_date_text(item))
+
+
+def _date_text(item: Element) -> str | None:
+    """The date as the export wrote it, for the warning when it cannot be read."""
+    for name in ("pubDate", "post_date", "post_date_gmt"):
+        text = _text(item, name)
+        if text and not text.startswith("0000"):
+            return text
     return None
 
 

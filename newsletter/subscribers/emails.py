@@ -7,16 +7,22 @@ carries RFC 8058 one-click headers like every issue.
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from newsletter.mail.transport import EmailSender
+from newsletter.mail.transport import EmailSender, TemporaryFailure
 from newsletter.models import Event, EventKind, Subscriber, SubscriberStatus
 
 from .service import RECONFIRMABLE
 from .tokens import confirm_url, preferences_url, unsubscribe_url
+
+log = logging.getLogger(__name__)
 
 
 def send_confirmation(session: Session, *, subscriber_id: int, sender: EmailSender) -> bool:
@@ -32,6 +38,49 @@ def send_confirmation(session: Session, *, subscriber_id: int, sender: EmailSend
     _send(subscriber, "confirm", context, sender=sender, with_list_headers=False)
     _sent(session, subscriber, "confirm")
     return True
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch of confirmations did, by subscriber id."""
+
+    sent: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # no longer needed one
+    failed: dict[int, str] = field(default_factory=dict)  # id -> reason; not retried
+    retry: list[int] = field(default_factory=list)  # temporary failures, to try again later
+
+
+def send_confirmations(
+    session: Session, *, subscriber_ids: Sequence[int], sender: EmailSender
+) -> BatchOutcome:
+    """Mail each person their confirm link; one bad recipient never stops the others.
+
+    A permanent failure (5xx, an address the server cannot take, a message that
+    cannot be built) is logged with its reason and the batch goes on. A temporary
+    failure of one recipient (a 4xx reply) defers just that one; a temporary
+    failure with no reply (the server is unreachable) defers the rest of the batch,
+    since every other message would fail the same way. Database errors propagate.
+    """
+    outcome = BatchOutcome()
+    for position, subscriber_id in enumerate(subscriber_ids):
+        try:
+            if send_confirmation(session, subscriber_id=subscriber_id, sender=sender):
+                outcome.sent.append(subscriber_id)
+            else:
+                outcome.skipped.append(subscriber_id)
+        except TemporaryFailure as exc:
+            if exc.code is None:
+                outcome.retry.extend(subscriber_ids[position:])
+                log.warning("confirmations deferred, the mail server is unreachable: %s", exc)
+                break
+            outcome.retry.append(subscriber_id)
+            log.warning("confirmation to subscriber %s deferred: %s", subscriber_id, exc)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # a boundary: whatever one message did, the next still goes
+            outcome.failed[subscriber_id] = str(exc) or type(exc).__name__
+            log.warning("confirmation to subscriber %s not sent: %s", subscriber_id, exc)
+    return outcome
 
 
 def send_welcome(session: Session, *, subscriber_id: int, sender: EmailSender) -> bool:

@@ -22,6 +22,7 @@ import csv
 import enum
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.queue import enqueue_after_commit
+from newsletter.storable import unstorable
 
 from .categories import category_ids_by_name
 from .errors import InvalidInput, SubscriberError
@@ -163,10 +165,19 @@ def import_csv(
 
 
 def _records(stream: IO[bytes], report: ImportReport, by_name: dict[str, int]) -> Iterator[_Record]:
-    text = io.TextIOWrapper(io.BufferedReader(_Raw(stream)), encoding="utf-8-sig", newline="")
+    # surrogateescape turns each byte that is not UTF-8 into U+DC80-U+DCFF, so the
+    # row holding it is found and named (a strict decoder fails a whole 8 KiB chunk
+    # ahead of the row being read, and would blame the wrong line).
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Raw(stream)),
+        encoding="utf-8-sig",
+        errors="surrogateescape",
+        newline="",
+    )
     line = 1
     try:
         header_line = text.readline()
+        _check_utf8(1, [header_line])
         if not header_line.strip():
             raise ImportFileError("line 1: the file is empty; expected a header row naming columns")
         delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
@@ -176,6 +187,7 @@ def _records(stream: IO[bytes], report: ImportReport, by_name: dict[str, int]) -
         for row in reader:
             line = previous_end + 1
             previous_end = 1 + reader.line_num
+            _check_utf8(line, row)
             if not any(cell.strip() for cell in row):
                 continue  # blank line
             report.rows += 1
@@ -190,6 +202,15 @@ def _records(stream: IO[bytes], report: ImportReport, by_name: dict[str, int]) -
         raise ImportFileError(f"line {line}: the file is not UTF-8 text") from None
     except csv.Error as exc:
         raise ImportFileError(f"line {line}: malformed CSV ({exc})") from None
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes surrogateescape could not decode
+
+
+def _check_utf8(line: int, cells: list[str]) -> None:
+    """ImportFileError naming `line` if it held bytes that are not UTF-8."""
+    if any(_NOT_UTF8.search(cell) for cell in cells):
+        raise ImportFileError(f"line {line}: the file is not UTF-8 text; save it as UTF-8")
 
 
 class _Raw(io.RawIOBase):
@@ -231,6 +252,10 @@ def _cell(values: dict[str, str], name: str) -> str:
 
 
 def _parse_row(line: int, values: dict[str, str], by_name: dict[str, int]) -> _Record:
+    for column, value in values.items():
+        character = unstorable(value)
+        if character is not None:
+            raise InvalidInput(f"the {column or 'unnamed'} column contains {character}")
     address = validate_address(_cell(values, "email"))
     name = " ".join(_cell(values, "name").split())
     if len(name) > MAX_NAME:

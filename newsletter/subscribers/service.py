@@ -121,8 +121,7 @@ def subscribe(
     if subscriber.status is SubscriberStatus.BLOCKED:
         session.rollback()
         return SignupResult("refused", subscriber.id)
-    sent = subscriber.confirmation_sent_at
-    if sent is not None and now - sent < RESEND_INTERVAL:
+    if _confirmation_still_fresh(session, subscriber, now):
         session.rollback()
         return SignupResult("throttled", subscriber.id)
 
@@ -137,6 +136,25 @@ def subscribe(
     enqueue_after_commit(session, "subscribers.send_confirmation", subscriber.id)
     session.commit()
     return SignupResult("resent", subscriber.id)
+
+
+def _confirmation_still_fresh(session: Session, subscriber: Subscriber, now: datetime) -> bool:
+    """True if a confirmation for the address's current state went out under RESEND_INTERVAL ago.
+
+    Only a repeat of the same pending signup is throttled: a confirmation sent
+    before the address was last confirmed, unsubscribed or suppressed belongs to
+    an older state, so a new signup after any of those gets a fresh email.
+    """
+    sent = subscriber.confirmation_sent_at
+    if sent is None or now - sent >= RESEND_INTERVAL:
+        return False
+    suppression = get_suppression(session, subscriber.email)
+    changes = (
+        subscriber.confirmed_at,
+        subscriber.unsubscribed_at,
+        suppression.created_at if suppression is not None else None,
+    )
+    return all(changed is None or changed < sent for changed in changes)
 
 
 def load_for_token(session: Session, data: TokenData, *, lock: bool = False) -> Subscriber:
@@ -266,6 +284,20 @@ def unsubscribe(
     _record(session, subscriber.id, EventKind.UNSUBSCRIBE, at=now, via=via, issue_id=issue_id)
     session.commit()
     return True
+
+
+def unsubscribe_by_token(session: Session, *, token: TokenData, via: str) -> bool:
+    """The one-click unsubscribe (RFC 8058): stop all mail to whoever the link names.
+
+    Idempotent and silent: a link for an erased subscriber (or an id reused by
+    another address) changes nothing and raises nothing. True only the first time.
+    """
+    try:
+        subscriber = load_for_token(session, token)
+    except SubscriberNotFound:
+        session.rollback()
+        return False
+    return unsubscribe(session, subscriber_id=subscriber.id, via=via, issue_id=token.issue_id)
 
 
 def is_mailable(session: Session, subscriber_id: int) -> bool:

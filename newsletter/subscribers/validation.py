@@ -126,9 +126,11 @@ def validate_address(raw: str, *, check_dns: bool = False) -> Address:
     email = _fast_path(text) if not check_dns else None
     if email is None:
         try:
-            # No SMTPUTF8: our transport cannot deliver to a non-ASCII local part.
+            # Internationalized local parts (RFC 6531) are accepted: the transport sends
+            # them with SMTPUTF8 where the server offers it, and fails just that message
+            # where it does not. Domains are stored as U-labels, sent as A-labels.
             result = validate_email(
-                text, check_deliverability=check_dns, allow_smtputf8=False, timeout=5
+                text, check_deliverability=check_dns, allow_smtputf8=True, timeout=5
             )
         except EmailNotValidError as exc:
             raise InvalidEmail(str(exc)) from None

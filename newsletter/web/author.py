@@ -17,7 +17,9 @@ bp = Blueprint("author", __name__, url_prefix="/author")
 @role_required(Role.AUTHOR)
 def dashboard() -> str:
     session = get_session()
-    posts = session.scalars(select(Post).order_by(Post.published_at.desc()).limit(10)).all()
+    posts = session.scalars(
+        select(Post).order_by(Post.published_at.desc().nulls_first(), Post.id.desc()).limit(10)
+    ).all()
     issues = session.scalars(select(Issue).order_by(Issue.created_at.desc()).limit(10)).all()
     post_count = session.scalar(select(func.count()).select_from(Post))
     return render_template(

@@ -61,8 +61,8 @@ from newsletter.compose import (
     unschedule_issue,
     update_issue,
 )
-from newsletter.compose.issues import MAX_ITEMS
-from newsletter.compose.posts import most_specific
+from newsletter.compose.issues import MAX_ITEMS, undated_post_count
+from newsletter.compose.posts import most_specific, set_post_date
 from newsletter.compose.testsend import MAX_TEST_RECIPIENTS, split_addresses
 from newsletter.config import Settings, current_settings
 from newsletter.db import get_session
@@ -126,6 +126,12 @@ class ScheduleForm(FlaskForm):
     send_at = DateTimeLocalField("Send at", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     # Filled by compose.js with the browser's offset; without it, the server's timezone applies.
     tz_offset = HiddenField()
+
+
+class PostDateForm(FlaskForm):
+    # Empty clears the date ("no date": never picked by "everything since a date").
+    # In the server's timezone, as `--since` and "Everything since a date" are.
+    published_at = DateTimeLocalField("Published", format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
 class ActionForm(FlaskForm):
@@ -200,6 +206,36 @@ def posts() -> str | tuple[str, int]:
     ), (422 if error else 200)
 
 
+@bp.route("/posts/<int:post_id>", methods=["GET", "POST"])
+@role_required(Role.AUTHOR)
+def post_date(post_id: int) -> BaseResponse | tuple[str, int]:
+    """A post's publication date: imports leave it empty when the source gave none."""
+    session = get_session()
+    post = session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
+    if post is None:
+        abort(404)
+    form = PostDateForm()
+    error = None
+    if form.validate_on_submit():
+        when = form.published_at.data  # naive: set_post_date reads it in the server's timezone
+        try:
+            set_post_date(session, post_id=post_id, published_at=when)
+        except ComposeError as exc:
+            error = str(exc)
+        else:
+            flash("Date saved." if when else "Date cleared: the post has no date.", "info")
+            return redirect(url_for("compose.posts"))
+    elif request.method == "POST":
+        error = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+    else:
+        # Shown in the server's timezone, naive, as the datetime-local input wants it.
+        shown = post.published_at.astimezone().replace(tzinfo=None) if post.published_at else None
+        form.published_at.data = shown
+    return render_template("web/compose/post.html", post=post, form=form, error=error), (
+        422 if error else 200
+    )
+
+
 @bp.route("/posts/import", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def import_view() -> BaseResponse | str | tuple[str, int]:
@@ -214,8 +250,9 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
             sources.append(data)
         if form.url.data:
             sources.append(form.url.data.strip())
-        if form.content.data and form.content.data.strip():
-            sources.append(form.content.data.encode("utf-8", "replace"))
+        pasted = bool(form.content.data and form.content.data.strip())
+        if pasted:
+            sources.append((form.content.data or "").encode("utf-8", "replace"))
         if len(sources) != 1:
             error = "Choose one source: a file, a URL or pasted text."
         else:
@@ -229,6 +266,8 @@ def import_view() -> BaseResponse | str | tuple[str, int]:
                         source,
                         fmt=form.format.data or None,
                         allow_private_urls=_settings().import_allow_private_urls,
+                        # Pasted text is Unicode already, whatever its XML declaration says.
+                        content_type="text/plain; charset=utf-8" if pasted else None,
                     )
                 except PostImportError as exc:
                     error, position = exc.message, exc.position
@@ -306,6 +345,7 @@ def new_issue() -> BaseResponse | str | tuple[str, int]:
         categories=_categories(),
         chosen_categories=set(chosen_categories),
         last_sent=last,
+        undated=undated_post_count(session),
         error=error,
     ), (422 if error else 200)
 

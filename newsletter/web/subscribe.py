@@ -54,6 +54,7 @@ from newsletter.subscribers.tokens import (
 )
 
 from .api.framework import error_response
+from .textguard import ignores_body
 
 bp = Blueprint("subscribe", __name__)
 
@@ -168,7 +169,13 @@ def subscribe_submit() -> Any:
 
 
 def _signup_done(as_json: bool) -> Any:
-    message = "Almost there: check your inbox and press the button in the email we sent to confirm."
+    # True for every outcome, and the same for all of them (no enumeration): a new or
+    # returning address gets an email now, a pending one got it in the last ten
+    # minutes (service.RESEND_INTERVAL), an active or blocked one gets nothing.
+    message = (
+        "Almost there: if this address may join and is not subscribed yet, we have sent it "
+        "an email (at most one every 10 minutes). Press the button in it to confirm."
+    )
     if as_json:
         response = jsonify({"status": "pending", "message": message})
         response.status_code = 202
@@ -349,24 +356,25 @@ def unsubscribe_page(token: str) -> str:
 
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # RFC 8058: the POST carries no cookie, no Origin and no form token
+@ignores_body  # ... and whatever body it carries, it unsubscribes
 def unsubscribe_submit(token: str) -> Any:
+    """Any POST unsubscribes, whatever its body or Content-Type.
+
+    RFC 8058 says clients send `List-Unsubscribe=One-Click` as a form, but some
+    send no body, text/plain or JSON; a POST to the link is intent enough (only
+    GET and HEAD are what scanners prefetch, and they never change anything).
+    """
     data = _token(Purpose.UNSUBSCRIBE, token)
-    if request.form.get("List-Unsubscribe") != "One-Click":
-        abort(400, "Send List-Unsubscribe=One-Click to unsubscribe (RFC 8058).")
-    session = get_session()
-    subscriber_id = data.subscriber_id
-    try:
-        service.load_for_token(session, data)
-    except SubscriberNotFound:
-        subscriber_id = 0  # erased, or an id reused: there is nobody left to unsubscribe
-    if subscriber_id:
-        service.unsubscribe(
-            session,
-            subscriber_id=subscriber_id,
-            via="page" if request.form.get("from") == "page" else "one-click",
-            issue_id=data.issue_id,
-        )
+    via = "page" if _posted_from_page() else "one-click"
+    service.unsubscribe_by_token(get_session(), token=data, via=via)
     # Always 200 and never a redirect (RFC 8058 §3.2); idempotent.
     response = Response(render_template("web/subscribers/unsubscribe.html", token=token, done=True))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _posted_from_page() -> bool:
+    # Only a form body can say so; any other body is read as nothing (never a 400).
+    if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False
+    return request.form.get("from") == "page"

@@ -2,7 +2,9 @@
 
 Thin on purpose: read the raw body (capped), hand it to the provider module that
 verifies and normalises it (newsletter/bounces/webhooks), record the events, answer.
-Each endpoint exists only when its setting is set (else 404). Errors answer
+Each endpoint exists only when its setting is set (else 404). The text guard leaves
+these bodies alone (`ignores_body`): a provider's event holding a NUL must not be
+refused and retried forever; payload.py cleans what it keeps. Errors answer
 `{"error": {"code", "message"}}` with 400 / 401 / 403 / 413; nothing is recorded then.
 """
 
@@ -24,6 +26,7 @@ from newsletter.config import Settings, current_settings
 from newsletter.db import get_session
 
 from .api.framework import error_response
+from .textguard import ignores_body
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class BodyTooLarge(WebhookError):
 
 
 @bp.post("/ses")
+@ignores_body
 def ses_hook() -> Response:
     settings = _enabled(lambda s: bool(s.ses_topic_arns))
     fetch = current_app.extensions.get(HTTP_GET, ses.https_get)
@@ -54,6 +58,7 @@ def ses_hook() -> Response:
 
 
 @bp.post("/postmark")
+@ignores_body
 def postmark_hook() -> Response:
     settings = _enabled(lambda s: bool(s.postmark_webhook_auth))
     return _handle(
@@ -63,6 +68,7 @@ def postmark_hook() -> Response:
 
 
 @bp.post("/mailgun")
+@ignores_body
 def mailgun_hook() -> Response:
     settings = _enabled(lambda s: bool(s.mailgun_signing_key))
     nonces = _nonces(settings)
@@ -76,6 +82,7 @@ def mailgun_hook() -> Response:
 
 
 @bp.post("/sendgrid")
+@ignores_body
 def sendgrid_hook() -> Response:
     settings = _enabled(lambda s: bool(s.sendgrid_public_key))
     return _handle(

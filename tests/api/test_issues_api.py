@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from newsletter.compose.posts import set_post_date
 from newsletter.mail.transport import MemorySender
 from newsletter.models import Delivery, Issue, IssueStatus, Subscriber, SubscriberStatus
 from newsletter.posts import get_or_create_categories, import_posts
@@ -29,6 +30,9 @@ def auth(api_token):
 @pytest.fixture
 def seed(db_session):
     ids = import_posts(db_session, SEED).post_ids
+    # A text scrape has no dates; give them one, as the author would, so "since" finds them.
+    for n, post_id in enumerate(sorted(ids), start=1):
+        set_post_date(db_session, post_id=post_id, published_at=datetime(2026, 2, n, tzinfo=UTC))
     return sorted(ids)
 
 

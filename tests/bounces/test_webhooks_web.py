@@ -435,3 +435,19 @@ def test_an_earlier_hook_reading_the_json_body_does_not_break_signatures(
         response = post(app.test_client(), "sendgrid", body, headers)
     assert response.status_code == 200, response.get_json()
     assert subscriber_of(db_session, delivery).status is SubscriberStatus.BOUNCED
+
+
+def test_a_nul_in_a_provider_diagnostic_is_cleaned_not_refused(hooks, db_session, mailed):
+    """The app-wide text guard leaves webhook bodies alone; the stored text has no NUL."""
+    mailed("jane@example.com")
+    record = {
+        "RecordType": "Bounce",
+        "ID": "nul-1",
+        "Type": "HardBounce",
+        "Email": "jane@example.com",
+        "Details": "smtp;550 5.1.1 no\u0000such user",
+    }
+    response = post(hooks, "postmark", json.dumps(record).encode(), signing.basic(POSTMARK_AUTH))
+    assert response.status_code == 200 and response.get_json()["recorded"] == 1
+    event = db_session.scalar(select(Event).where(Event.provider_event_id == "postmark:nul-1"))
+    assert event.data["diagnostic"] == "smtp;550 5.1.1 no such user"

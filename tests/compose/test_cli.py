@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.compose.posts import set_post_date
 from newsletter.db import make_engine
 from newsletter.models import Issue, Post
 
@@ -37,6 +38,12 @@ def test_create_schedule_cancel(run):
     issue_id = int(created.stdout)  # only the id on stdout
     assert created.stdout.strip() == str(issue_id)
 
+    undated = run("issues", "create", "--subject", "AI", "--since", "2000-01-01")
+    assert undated.returncode == 1  # the seed is a text scrape: its posts have no date
+    assert "2 with no date are left out" in undated.stderr
+    with Session(run.engine) as s:
+        for post_id in post_ids:
+            set_post_date(s, post_id=post_id, published_at=datetime(2026, 2, 1, tzinfo=UTC))
     since = run("issues", "create", "--subject", "AI", "--since", "2000-01-01", "--category", "AI")
     assert since.returncode == 0, since.stderr
 

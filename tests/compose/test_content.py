@@ -136,6 +136,29 @@ def test_send_test_to_a_few_addresses(db_session, seed_posts, settings):
     assert db_session.query(Delivery).count() == 0  # tests never count in stats
 
 
+def test_send_test_to_international_addresses_over_smtp(db_session, seed_posts, settings):
+    from newsletter.mail.transport import SmtpSender
+    from tests.smtpd import smtp_server
+
+    issue = create_issue(db_session, subject="Seed", post_ids=[seed_posts[0].id])
+    with smtp_server(smtputf8=True) as (url, server):
+        sender = SmtpSender(url, timeout=5)
+        sent = send_test(
+            db_session,
+            issue_id=issue.id,
+            emails=["Zoe@Bücher.example", "jürgen@example.org"],
+            sender=sender,
+            settings=settings,
+        )
+        sender.close()
+    assert sent == ["zoe@bücher.example", "jürgen@example.org"]
+    assert [m.rcpt_tos for m in server.messages] == [
+        ["zoe@xn--bcher-kva.example"],
+        ["jürgen@example.org"],
+    ]
+    assert [m.smtp_utf8 for m in server.messages] == [False, True]
+
+
 @pytest.mark.parametrize(
     ("emails", "error"),
     [

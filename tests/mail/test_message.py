@@ -300,8 +300,27 @@ def test_placeholders_in_subject_or_unknown_keys_are_rejected(rendered):
 
 
 def test_malformed_addresses(template):
-    for bad in ("no-at-sign", "a@", "@b.org", "a b@c.org", "ü@example.org", "a@b.org>"):
+    for bad in ("no-at-sign", "a@", "@b.org", "a b@c.org", "a@b.org>", "a@-x-.ü", "a@ü..org"):
         with pytest.raises(ValueError):
             template.personalise(recipient(email=bad))
     with pytest.raises(ValueError):
         template.personalise(recipient(message_id="no-brackets@example.org"))
+
+
+@pytest.mark.parametrize(
+    ("address", "wire"),
+    [
+        ("zoe@bücher.example", "zoe@xn--bcher-kva.example"),
+        ("ann@straße.example", "ann@xn--strae-oqa.example"),  # IDNA 2008: ß is kept
+        ("jürgen@example.org", "jürgen@example.org"),
+        ("δοκιμή@παράδειγμα.δοκιμή", "δοκιμή@xn--hxajbheg2az3al.xn--jxalpdlp"),
+    ],
+)
+def test_international_addresses_in_the_to_header(template, address, wire):
+    raw = template.personalise(recipient(email=address))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    # The domain always as its A-label; only a non-ASCII local part makes the header UTF-8.
+    assert f"<{wire}>".encode() in head
+    assert head.isascii() == address.split("@")[0].isascii()
+    utf8 = email.message_from_string(raw.decode(), policy=email.policy.default)
+    assert utf8["To"].addresses[0].addr_spec == wire

@@ -46,7 +46,10 @@ def test_seed_import(db_session: Session, data_dir: Path) -> None:
     assert "โ€" not in text
     assert "—" in cranes.html and "’" in cranes.html
     assert cranes.source is not None and cranes.source.endswith("seed.txt")
-    assert cranes.published_at.tzinfo is not None
+    # A scrape carries no dates: no date at all, never the import time, and it is reported.
+    assert cranes.published_at is None and china.published_at is None
+    assert len(result.warnings) == 2
+    assert all(w.startswith("no date for “") for w in result.warnings)
 
 
 def test_reimport_updates_in_place(db_session: Session, data_dir: Path) -> None:

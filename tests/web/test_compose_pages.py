@@ -123,6 +123,10 @@ def test_new_issue_from_selected_posts(client, author, seed, db_session):
 
 
 def test_new_issue_since_with_categories(client, author, seed, db_session):
+    # The seed is a text scrape, so its posts have no date; "since" picks only dated posts.
+    for post in db_session.scalars(select(Post)):
+        post.published_at = datetime(2026, 2, 1, tzinfo=UTC)
+    db_session.commit()
     page = client.get("/author/issues/new").get_data(as_text=True)
     response = client.post(
         "/author/issues/new",

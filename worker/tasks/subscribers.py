@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 
 from newsletter.db import get_db
-from newsletter.mail.transport import TemporaryFailure, get_sender
+from newsletter.mail.transport import PermanentFailure, TemporaryFailure, get_sender
 from newsletter.subscribers import emails
+
+log = logging.getLogger(__name__)
 
 # Transactional mail is one message per task: a retry after a crash may send a
 # second copy of a confirm link, which is harmless, so these are late-acked.
@@ -22,7 +26,14 @@ _RETRY = {
 @shared_task(name="subscribers.send_confirmation", **_RETRY)
 def send_confirmation(subscriber_id: int) -> bool:
     with get_db().session_scope() as session:
-        return emails.send_confirmation(session, subscriber_id=subscriber_id, sender=get_sender())
+        try:
+            return emails.send_confirmation(
+                session, subscriber_id=subscriber_id, sender=get_sender()
+            )
+        except PermanentFailure as exc:
+            # Retrying cannot help (a 5xx, or an address this server cannot take).
+            log.warning("confirmation to subscriber %s not sent: %s", subscriber_id, exc)
+            return False
 
 
 @shared_task(
@@ -33,24 +44,22 @@ def send_confirmation(subscriber_id: int) -> bool:
 )
 def send_confirmations(self: Task, subscriber_ids: list[int]) -> int:
     """One task per import batch instead of one per address (a task costs ~2 ms)."""
-    sent = 0
     with get_db().session_scope() as session:
-        sender = get_sender()
-        for position, subscriber_id in enumerate(subscriber_ids):
-            try:
-                sent += emails.send_confirmation(
-                    session, subscriber_id=subscriber_id, sender=sender
-                )
-            except TemporaryFailure as exc:
-                # Retry only the rest, so the ones already mailed are not mailed twice.
-                countdown = min(1800, 30 * 2**self.request.retries)
-                raise self.retry(
-                    args=[subscriber_ids[position:]], exc=exc, countdown=countdown
-                ) from exc
-    return sent
+        outcome = emails.send_confirmations(
+            session, subscriber_ids=subscriber_ids, sender=get_sender()
+        )
+    if outcome.retry:
+        # Retry only those, so the ones already mailed are not mailed twice.
+        countdown = min(1800, 30 * 2**self.request.retries)
+        raise self.retry(args=[outcome.retry], countdown=countdown)
+    return len(outcome.sent)
 
 
 @shared_task(name="subscribers.send_welcome", **_RETRY)
 def send_welcome(subscriber_id: int) -> bool:
     with get_db().session_scope() as session:
-        return emails.send_welcome(session, subscriber_id=subscriber_id, sender=get_sender())
+        try:
+            return emails.send_welcome(session, subscriber_id=subscriber_id, sender=get_sender())
+        except PermanentFailure as exc:
+            log.warning("welcome to subscriber %s not sent: %s", subscriber_id, exc)
+            return False

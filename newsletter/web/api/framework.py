@@ -153,13 +153,23 @@ class Api:
                 models.append((op.body, "validation"))
             if op.response is not None:
                 models.append((op.response, "serialization"))
+        documented = {model for model, _ in models}
+        # Query models go through the same generation, so the enums and models their
+        # fields use land in components under the names every other schema uses
+        # (a query model's own `$defs` would otherwise dangle in the document).
+        query_models = {op.query for op in self.operations if op.query is not None}
+        models += [(model, "validation") for model in query_models]
         refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+        schemas: dict[str, Any] = defs.get("$defs", {})
+        query_schemas = {
+            model: schemas[_ref_name(refs[(model, "validation")])] for model in query_models
+        }
 
         paths: dict[str, dict[str, Any]] = {}
         for op in self.operations:
             path, parameters = _openapi_path(prefix + op.rule)
             if op.query is not None:
-                parameters += _query_parameters(op.query)
+                parameters += _query_parameters(query_schemas[op.query])
             item: dict[str, Any] = {
                 "operationId": op.endpoint,
                 "summary": op.summary,
@@ -181,8 +191,9 @@ class Api:
                 error_codes.add(401)
             if op.body is not None or op.request_content is not None:
                 error_codes.update((400, 413, 415, 422))
-            if op.query is not None:
-                error_codes.add(422)
+            # 422 on every operation: text no database can hold (a NUL) is refused
+            # anywhere in a request, the path included (newsletter/web/textguard.py).
+            error_codes.add(422)
             if "{" in path:
                 error_codes.add(404)
             error_ref = refs[(ErrorResponse, "serialization")]
@@ -192,12 +203,18 @@ class Api:
                     "content": {"application/json": {"schema": error_ref}},
                 }
             paths.setdefault(path, {})[op.method.lower()] = item
+        # A query model is spelled out as parameters; keep its schema only if referenced.
+        for model in query_models - documented:
+            name = _ref_name(refs[(model, "validation")])
+            rest = {k: v for k, v in schemas.items() if k != name}
+            if f"#/components/schemas/{name}" not in _refs_in([paths, rest]):
+                del schemas[name]
         return {
             "openapi": "3.1.0",
             "info": {"title": self.title, "version": self.version},
             "paths": paths,
             "components": {
-                "schemas": defs.get("$defs", {}),
+                "schemas": schemas,
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             },
         }
@@ -237,8 +254,22 @@ def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return _PATH_PARAM.sub(replace, rule), parameters
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema()
+def _ref_name(ref: dict[str, Any]) -> str:
+    return str(ref["$ref"]).rpartition("/")[2]
+
+
+def _refs_in(node: Any) -> set[str]:
+    """Every `$ref` string anywhere in a JSON-like tree."""
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs_in(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs_in(v) for v in node))
+    return set()
+
+
+def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """One query parameter per property of a query model's (component-referencing) schema."""
     required = set(schema.get("required", []))
     params = []
     for name, prop in schema.get("properties", {}).items():

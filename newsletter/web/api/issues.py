@@ -96,7 +96,9 @@ class IssueCreate(BaseModel):
     subject: Text = Field(min_length=1, max_length=300)
     post_ids: list[PostId] | None = Field(None, max_length=100)
     since: datetime | date | None = Field(
-        None, description="posts published at or after; naive = server timezone"
+        None,
+        description="posts published at or after; naive = server timezone; "
+        "posts with no date are never included (choose them by post_ids)",
     )
     categories: list[Text] | None = Field(
         None, max_length=50, description="full names; children match too"

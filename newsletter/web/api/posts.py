@@ -56,7 +56,9 @@ class PostOut(BaseModel):
     slug: str
     url: str | None
     author: str | None
-    published_at: datetime
+    published_at: datetime | None = Field(
+        description="null when the source gave no date we could read (set it in the author pages)"
+    )
     categories: list[str]
     excerpt: str
     html: str
@@ -157,6 +159,7 @@ def get_post(post_id: int) -> PostOut:
 def import_posts_api(query: ImportQuery) -> ImportOut:
     source: str | bytes
     fmt: str | None = query.format
+    content_type = request.content_type  # a raw body's charset says how to read it
     if request.is_json:
         data = request.get_json(silent=True)
         if data is None:
@@ -164,6 +167,7 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
         body = _validated(data)
         source = str(body.url) if body.url is not None else (body.content or "").encode()
         fmt = body.format or fmt
+        content_type = "text/plain; charset=utf-8"  # a JSON string is Unicode already
     else:
         kind = request.mimetype
         if kind not in RAW_TYPES:
@@ -183,6 +187,7 @@ def import_posts_api(query: ImportQuery) -> ImportOut:
             source,
             fmt=fmt,
             allow_private_urls=current_app.extensions["settings"].import_allow_private_urls,
+            content_type=content_type,
         )
     except PostImportError as exc:
         raise ApiError(

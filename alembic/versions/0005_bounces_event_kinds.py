@@ -1,7 +1,7 @@
 """events.kind: delivered, the provider's word that a message reached the mailbox
 
-Revision ID: 0004_bounces
-Revises: 0003_frontdoor
+Revision ID: 0005_bounces
+Revises: 0004_import_text
 Create Date: 2026-11-29
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_bounces"
-down_revision: str | None = "0003_frontdoor"
+revision: str = "0005_bounces"
+down_revision: str | None = "0004_import_text"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
