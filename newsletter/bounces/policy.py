@@ -2,7 +2,7 @@
 
 - complaint: `complained` and suppressed at once (RFC 5965 reports; Gmail/Yahoo rules);
 - hard bounce (`hard is True`, the address is bad): `bounced` and suppressed at once;
-- soft bounce (`hard is False`): suppressed when `limit` soft bounces fall within the
+- soft bounce (`hard is False`): suppressed when `limit` messages soft-bounced within the
   last `days` days *and* after the latest sign of life (a provider's delivery, an
   open, a click, a confirmation): a mailbox that was full last week and took mail
   since starts from zero (listmonk's per-type thresholds; warehouse counts transient
@@ -41,7 +41,8 @@ class SoftBouncePolicy:
 def counted_soft_bounces(
     session: Session, *, subscriber_id: int, now: datetime, policy: SoftBouncePolicy
 ) -> int:
-    """Soft bounces of this subscriber in the window and after their latest sign of life."""
+    """Messages to this subscriber that soft-bounced in the window and after their latest
+    sign of life (an event with no delivery counts on its own)."""
     since = now - timedelta(days=policy.days)
     alive_at = session.scalar(
         select(func.max(Event.occurred_at)).where(
@@ -50,13 +51,17 @@ def counted_soft_bounces(
     )
     if alive_at is not None and alive_at > since:
         since = alive_at
-    query = select(func.count()).where(
-        Event.subscriber_id == subscriber_id,
-        Event.kind == EventKind.BOUNCE,
-        Event.hard.is_(False),
-        Event.occurred_at > since,
-    )
-    return int(session.scalar(query) or 0)
+    delivery_ids = session.scalars(
+        select(Event.delivery_id).where(
+            Event.subscriber_id == subscriber_id,
+            Event.kind == EventKind.BOUNCE,
+            Event.hard.is_(False),
+            Event.occurred_at > since,
+        )
+    ).all()
+    # One message reported several times (Mailgun reports each retry, MTAs send
+    # "delayed" DSNs) is one soft bounce: count messages, not reports.
+    return len({d for d in delivery_ids if d is not None}) + delivery_ids.count(None)
 
 
 def apply(

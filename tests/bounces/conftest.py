@@ -47,6 +47,28 @@ def mailed(db_session: Session, issue: Issue) -> Callable[..., Delivery]:
     return _make
 
 
+@pytest.fixture
+def mail_again(db_session: Session) -> Callable[[Delivery], Delivery]:
+    """mail_again(delivery) -> a Delivery of a new issue to the same subscriber."""
+
+    def _make(previous: Delivery) -> Delivery:
+        issue = Issue(subject="Another issue", status=IssueStatus.SENT, sent_at=utcnow())
+        db_session.add(issue)
+        db_session.flush()
+        delivery = Delivery(
+            issue_id=issue.id,
+            subscriber_id=previous.subscriber_id,
+            message_id=f"<c{issue.id}.s{previous.subscriber_id}.abc@news.example.org>",
+            status=DeliveryStatus.SENT,
+            sent_at=utcnow(),
+        )
+        db_session.add(delivery)
+        db_session.commit()
+        return delivery
+
+    return _make
+
+
 def subscriber_of(db_session: Session, delivery: Delivery) -> Subscriber:
     subscriber = db_session.get(Subscriber, delivery.subscriber_id)
     assert subscriber is not None

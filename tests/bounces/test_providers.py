@@ -338,6 +338,13 @@ def test_mailgun_severity(severity, code, message, hard):
     assert event.hard is hard
 
 
+def test_mailgun_expired_after_retries_is_soft():
+    event_data = signing.mailgun_failed("j@example.com", code="", message="Too old")
+    event_data["reason"] = "old"
+    [event] = mailgun.parse({}, mailgun_body(event_data), signing_key=KEY, nonces=MemoryNonces())
+    assert event.hard is False and event.reason == "permanent/old"
+
+
 # --- SendGrid ---------------------------------------------------------------------
 
 

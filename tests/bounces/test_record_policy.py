@@ -83,15 +83,18 @@ def test_policy_failure_5_7_1_never_suppresses(db_session, mailed):
     assert not is_suppressed(db_session, "jane@example.com")
 
 
-def test_soft_bounces_suppress_after_three_in_thirty_days(db_session, mailed):
+def soft_bounce_of_a_new_issue(db_session, mail_again, delivery, n: int, days_ago: float = 0):  # type: ignore[no-untyped-def]
+    """Mail the subscriber another issue, which then soft-bounces; returns the action."""
+    mail_again(delivery)  # the latest delivery: where an address-only event is filed
+    event = bounce(n, "jane@example.com", hard=False, status="4.2.2", days_ago=days_ago)
+    return record_event(db_session, event, soft_policy=POLICY).action
+
+
+def test_soft_bounces_suppress_after_three_in_thirty_days(db_session, mailed, mail_again):
     delivery = mailed("jane@example.com")
     actions = [
-        record_event(
-            db_session,
-            bounce(n, "jane@example.com", hard=False, status="4.2.2", days_ago=d),
-            soft_policy=POLICY,
-        ).action
-        for n, d in enumerate([20, 10, 1])
+        soft_bounce_of_a_new_issue(db_session, mail_again, delivery, n, days_ago)
+        for n, days_ago in enumerate([20, 10, 1])
     ]
     assert actions == ["counted", "counted", "suppressed"]
     subscriber = subscriber_of(db_session, delivery)
@@ -99,29 +102,27 @@ def test_soft_bounces_suppress_after_three_in_thirty_days(db_session, mailed):
     assert "3 soft bounces in 30 days" in get_suppression(db_session, "jane@example.com").note
 
 
-def test_soft_bounces_outside_the_window_do_not_count(db_session, mailed):
+def test_one_message_reported_soft_several_times_counts_once(db_session, mailed):
+    # Mailgun reports every retry of a temporary failure; an MTA sends "delayed" DSNs.
+    delivery = mailed("jane@example.com")
+    for n in range(4):
+        event = bounce(n, "jane@example.com", hard=False, status="4.2.2", days_ago=1)
+        assert record_event(db_session, event, soft_policy=POLICY).action == "counted"
+    subscriber = subscriber_of(db_session, delivery)
+    assert subscriber.status is SubscriberStatus.ACTIVE and subscriber.bounce_count == 1
+
+
+def test_soft_bounces_outside_the_window_do_not_count(db_session, mailed, mail_again):
     delivery = mailed("jane@example.com")
     for n, days_ago in enumerate([45, 35, 1]):
-        record_event(
-            db_session,
-            bounce(n, "jane@example.com", hard=False, status="4.4.7", days_ago=days_ago),
-            soft_policy=POLICY,
-        )
+        soft_bounce_of_a_new_issue(db_session, mail_again, delivery, n, days_ago)
     assert subscriber_of(db_session, delivery).status is SubscriberStatus.ACTIVE
 
 
-def test_a_later_delivery_resets_the_soft_count(db_session, mailed):
+def test_a_later_delivery_resets_the_soft_count(db_session, mailed, mail_again):
     delivery = mailed("jane@example.com")
-    record_event(
-        db_session,
-        bounce(1, "jane@example.com", hard=False, status="4.2.2", days_ago=5),
-        soft_policy=POLICY,
-    )
-    record_event(
-        db_session,
-        bounce(2, "jane@example.com", hard=False, status="4.2.2", days_ago=4),
-        soft_policy=POLICY,
-    )
+    soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 1, days_ago=5)
+    soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 2, days_ago=4)
     delivered = record_event(
         db_session,
         bounce(
@@ -130,33 +131,26 @@ def test_a_later_delivery_resets_the_soft_count(db_session, mailed):
         soft_policy=POLICY,
     )
     assert delivered.action == "reset"
-    assert (
-        record_event(
-            db_session,
-            bounce(4, "jane@example.com", hard=False, status="4.2.2", days_ago=1),
-            soft_policy=POLICY,
-        ).action
-        == "counted"
-    )
+    assert soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 4, days_ago=1) == "counted"
     assert subscriber_of(db_session, delivery).bounce_count == 1
-    record_event(
-        db_session, bounce(5, "jane@example.com", hard=False, status="4.2.2"), soft_policy=POLICY
-    )
+    assert soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 5) == "counted"
     assert subscriber_of(db_session, delivery).status is SubscriberStatus.ACTIVE
-    record_event(
-        db_session, bounce(6, "jane@example.com", hard=False, status="4.2.2"), soft_policy=POLICY
-    )
+    assert soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 6) == "suppressed"
     assert subscriber_of(db_session, delivery).status is SubscriberStatus.BOUNCED
 
 
-def test_an_open_resets_the_soft_count_too(db_session, mailed):
+def test_without_the_delivery_the_same_bounces_suppress(db_session, mailed, mail_again):
+    """The control for the test above: the reset is what kept the address."""
     delivery = mailed("jane@example.com")
-    record_event(
-        db_session, bounce(1, "jane@example.com", hard=False, days_ago=5), soft_policy=POLICY
-    )
-    record_event(
-        db_session, bounce(2, "jane@example.com", hard=False, days_ago=4), soft_policy=POLICY
-    )
+    for n, days_ago in enumerate([5, 4, 1]):
+        soft_bounce_of_a_new_issue(db_session, mail_again, delivery, n, days_ago)
+    assert subscriber_of(db_session, delivery).status is SubscriberStatus.BOUNCED
+
+
+def test_an_open_resets_the_soft_count_too(db_session, mailed, mail_again):
+    delivery = mailed("jane@example.com")
+    soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 1, days_ago=5)
+    soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 2, days_ago=4)
     db_session.add(
         Event(
             kind=EventKind.OPEN,
@@ -166,9 +160,7 @@ def test_an_open_resets_the_soft_count_too(db_session, mailed):
         )
     )
     db_session.commit()
-    record_event(
-        db_session, bounce(3, "jane@example.com", hard=False, days_ago=1), soft_policy=POLICY
-    )
+    soft_bounce_of_a_new_issue(db_session, mail_again, delivery, 3, days_ago=1)
     assert subscriber_of(db_session, delivery).status is SubscriberStatus.ACTIVE
 
 

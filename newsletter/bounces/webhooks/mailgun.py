@@ -26,6 +26,7 @@ REPLAY_WINDOW = 300  # seconds either side of our clock
 # `reason` of a failed event that is Mailgun refusing to send at all.
 SUPPRESSED_BOUNCE = "suppress-bounce"
 SUPPRESSED_COMPLAINT = "suppress-complaint"
+EXPIRED = "old"  # a permanent failure only because the temporary ones ran out of time
 
 
 def verify(
@@ -125,6 +126,8 @@ def normalise(event: dict[str, object]) -> list[ProviderEvent]:
         hard: bool | None = True  # Mailgun's own list: this address bounced hard before
     else:
         provider_hard = {"permanent": True, "temporary": False}.get(severity)
+        if reason == EXPIRED:
+            provider_hard = False  # retried until it expired: a mailbox that did not answer
         hard = classify_failure(status, diagnostic, provider_hard=provider_hard)
     label = "/".join(part for part in (severity, reason) if part)
     return [make(kind=Kind.BOUNCE, hard=hard, status=status, reason=label)]
