@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         public,
         subscribe,
         textguard,
+        webhooks,
     )
     from .web.api import bp as api_bp
 
@@ -74,10 +75,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         archive.bp,
         health.bp,
         dev.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    csrf.exempt(webhooks.bp)  # providers sign their requests or use Basic Auth, never cookies
     health.instrument(app)
     errors.register(app)
     textguard.init_app(app)

@@ -7,6 +7,7 @@ later in a request or a task.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -40,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "POSTMARK_WEBHOOK_AUTH": "",
     "MAILGUN_SIGNING_KEY": "",
     "SENDGRID_PUBLIC_KEY": "",
+    "BOUNCE_SOFT_LIMIT": 3,  # soft bounces that suppress an address...
+    "BOUNCE_SOFT_DAYS": 30,  # ...within this many days, with no delivery, open or click since
     "DEV_OUTBOX": False,
     "LOGIN_RATE_LIMIT": "10 per minute",
     "SUBSCRIBE_RATE_LIMIT": "10 per minute;60 per hour",
@@ -85,6 +88,8 @@ class Settings:
     postmark_webhook_auth: str
     mailgun_signing_key: str
     sendgrid_public_key: str
+    bounce_soft_limit: int
+    bounce_soft_days: int
     dev_outbox: bool
     login_rate_limit: str
     subscribe_rate_limit: str
@@ -207,10 +212,14 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
         dkim_selector=str(cfg["DKIM_SELECTOR"] or ""),
         dkim_private_key_path=str(cfg["DKIM_PRIVATE_KEY_PATH"] or ""),
         postal_address=str(cfg["POSTAL_ADDRESS"] or ""),
-        ses_topic_arns=_split(cfg["SES_TOPIC_ARNS"]),
-        postmark_webhook_auth=str(cfg["POSTMARK_WEBHOOK_AUTH"] or ""),
-        mailgun_signing_key=str(cfg["MAILGUN_SIGNING_KEY"] or ""),
-        sendgrid_public_key=str(cfg["SENDGRID_PUBLIC_KEY"] or ""),
+        ses_topic_arns=_topic_arns(cfg["SES_TOPIC_ARNS"]),
+        postmark_webhook_auth=_basic_auth("POSTMARK_WEBHOOK_AUTH", cfg["POSTMARK_WEBHOOK_AUTH"]),
+        mailgun_signing_key=_one_line("MAILGUN_SIGNING_KEY", cfg["MAILGUN_SIGNING_KEY"], 200),
+        sendgrid_public_key=_sendgrid_key(cfg["SENDGRID_PUBLIC_KEY"]),
+        bounce_soft_limit=int(
+            _number("BOUNCE_SOFT_LIMIT", cfg["BOUNCE_SOFT_LIMIT"], int, minimum=1)
+        ),
+        bounce_soft_days=int(_number("BOUNCE_SOFT_DAYS", cfg["BOUNCE_SOFT_DAYS"], int, minimum=1)),
         dev_outbox=_flag("DEV_OUTBOX", cfg["DEV_OUTBOX"]) and env != "production",
         login_rate_limit=str(cfg["LOGIN_RATE_LIMIT"]),
         subscribe_rate_limit=str(cfg["SUBSCRIBE_RATE_LIMIT"]),
@@ -279,6 +288,42 @@ def _one_line(name: str, value: Any, limit: int) -> str:
         raise ConfigError(f"NEWSLETTER_{name} must be one line of text")
     if len(text) > limit:
         raise ConfigError(f"NEWSLETTER_{name} must be at most {limit} characters")
+    return text
+
+
+_TOPIC_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
+
+
+def _topic_arns(value: Any) -> tuple[str, ...]:
+    arns = _split(value)
+    for arn in arns:
+        if not _TOPIC_ARN.fullmatch(arn):
+            raise ConfigError(
+                f"NEWSLETTER_SES_TOPIC_ARNS must list SNS topic ARNs like "
+                f"arn:aws:sns:eu-west-1:123456789012:ses-feedback (got {arn[:100]!r})"
+            )
+    return arns
+
+
+def _basic_auth(name: str, value: Any) -> str:
+    text = _one_line(name, value, 500)
+    user, colon, password = text.partition(":")
+    if text and not (colon and user and password):
+        raise ConfigError(f"NEWSLETTER_{name} must be user:password")
+    return text
+
+
+def _sendgrid_key(value: Any) -> str:
+    from newsletter.bounces.webhooks.sendgrid import load_public_key
+
+    text = _one_line("SENDGRID_PUBLIC_KEY", value, 1000)
+    if text:
+        try:
+            load_public_key(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"NEWSLETTER_SENDGRID_PUBLIC_KEY must be SendGrid's base64 DER P-256 key ({exc})"
+            ) from None
     return text
 
 

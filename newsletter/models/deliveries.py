@@ -59,6 +59,7 @@ class EventKind(enum.StrEnum):
     PREFERENCES = "preferences"  # the person saved their preferences
     EMAIL = "email"  # a transactional email (confirm, welcome) went out; issues are deliveries
     STATUS = "status"  # an admin changed the status by hand
+    DELIVERED = "delivered"  # a provider saw the receiving server accept it (resets soft bounces)
 
 
 class Event(Base):

@@ -105,11 +105,24 @@ def describe(event: Event) -> tuple[str, str]:
     if kind is EventKind.UNSUBSCRIBE:
         return "Unsubscribed", f"via {data.get('via', '?')}"
     if kind is EventKind.BOUNCE:
-        return ("Hard bounce" if event.hard else "Soft bounce"), str(data.get("reason", ""))
+        if event.hard is None:
+            return "Bounce (not the address's fault)", _provider_detail(data)
+        return ("Hard bounce" if event.hard else "Soft bounce"), _provider_detail(data)
     if kind is EventKind.COMPLAINT:
-        return "Marked as spam", ""
+        return "Marked as spam", _provider_detail(data)
+    if kind is EventKind.DELIVERED:
+        return "Delivered", _provider_detail(data)
     if kind is EventKind.OPEN:
         return "Opened", "by a machine" if event.machine else ""
     if kind is EventKind.CLICK:
         return "Clicked", str(data.get("url", ""))
     return kind.value, ""
+
+
+def _provider_detail(data: dict[str, object]) -> str:
+    """`5.1.1 smtp; 550 user unknown (ses: Permanent/General)` from a bounce event's data."""
+    words = " ".join(str(data[k]) for k in ("status", "diagnostic") if data.get(k))
+    source = ": ".join(str(data[k]) for k in ("provider", "reason") if data.get(k))
+    if words and source:
+        return f"{words} ({source})"
+    return words or source
