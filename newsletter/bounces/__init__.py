@@ -1,0 +1,1 @@
+"""Bounces and complaints: classify returned mail, read the bounce mailbox, webhooks."""
