@@ -197,9 +197,9 @@ def _examine(msg: Message) -> _Found:
         return dsn
     human = _human_text(msg, parts)
     if _looks_like_bounce(msg, human):
-        recipients = _non_dsn_recipients(msg, human, original)
         if original is None:
             original = _original_from_text(human)
+        recipients = _non_dsn_recipients(msg, human, original)
         if recipients:
             return _Found("bounce", recipients, original)
     if _is_autoreply(msg, human):
@@ -396,7 +396,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
         # Some MTAs paste the DSN fields into a text part: accept that when both
         # Final-Recipient and Status/Action lines are there.
         for p in parts:
-            if p.get_content_maintype() == "text" and not p.is_multipart():
+            if not p.is_multipart() and p.get_content_maintype() in ("text", "multipart"):
                 t = _text_of(p)
                 if re.search(r"^\s*Final-Recipient\s*:", t, re.I | re.M) and re.search(
                     r"^\s*(?:Action|Status)\s*:", t, re.I | re.M
@@ -428,15 +428,20 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
             code = find_reply_code(diagnostic)
             if code:
                 status = f"{code[0]}.0.0"
-        if action in ("delivered", "relayed", "expanded") or (
-            not action and status is not None and status.startswith("2.")
+        if action in ("delivered", "relayed", "expanded", "deliverable") or (
+            action not in ("failed", "delayed", "failure", "error")
+            and status is not None
+            and status.startswith("2.")
         ):
             delivered += 1
             rcpts.append(Recipient(address, status, "delivered", False, diagnostic, action))
             continue
-        temporary = action == "delayed" or (status or "").startswith("4.")
-        reason, hard = decide(status, diagnostic, temporary=action == "delayed")
-        del temporary
+        reason, hard = decide(
+            status,
+            diagnostic,
+            temporary=action == "delayed",
+            after_data=_after_data(_text_near(human, address) or human),
+        )
         failed += 1
         rcpts.append(Recipient(address, status, reason, hard, diagnostic, action or None))
     if not rcpts:
@@ -499,6 +504,9 @@ _ORIG_START: Final = re.compile(
 def _original_from_text(text: str) -> Message | None:
     """The quoted headers of the original in a text-only bounce (qmail, Exim, ...)."""
     best: Message | None = None
+    marker = _ORIGINAL_MARKER.search(text)
+    if marker:
+        text = text[marker.end() :]
     for m in _ORIG_START.finditer(text):
         headers = _parse_headers(text[m.start() :])
         if headers is not None and (headers.get("Message-ID") or headers.get("Subject")):
@@ -609,12 +617,15 @@ def _human_text(msg: Message, parts: list[Message]) -> str:
 
 
 # Where the quoted original starts in a text-only bounce; nothing after it is evidence.
+# A marker is a short line of its own, maybe framed by dashes.
 _ORIGINAL_MARKER: Final = re.compile(
-    r"^.*(?:below this line is a copy of the message|copy of the (?:original )?message|"
-    r"original message (?:follows|headers)|message headers follow|"
-    r"header of the original message|original message -+|undelivered message headers|"
-    r"------ ?this is a copy|returned message|content-description: undelivered message|"
-    r"^-+ ?original message ?-+|^-+ ?the following is (?:the|a) copy).*$",
+    r"^[ \t]*[-=*_>| ]*(?:below this line is a copy of the message|"
+    r"below is a copy of the (?:original )?message|(?:this is )?a copy of the (?:original )?message|"
+    r"original message(?: follows| headers?| is attached)?|message headers follow|"
+    r"(?:the )?header of the original message|undelivered message headers|"
+    r"the following is (?:the|a) copy|returned message|attached message|"
+    r"content-description: undelivered message|headers of the original|"
+    r"original message header)[^\n]{0,60}$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -624,31 +635,67 @@ def _report_part(human: str) -> str:
     return human[: m.start()] if m else human
 
 
+# The SMTP command a reply answered, when the report says: a "user unknown" given after
+# DATA is a content filter speaking, not a verdict on the address (sisimai: filtered).
+_AFTER_DATA: Final = re.compile(
+    r"in reply to (?:end of )?data|after (?:end of )?data|>>> DATA\s*\n\s*<<<|"
+    r"\(DATA\)|end of data command|data command",
+    re.IGNORECASE,
+)
+_AFTER_RCPT: Final = re.compile(r"rcpt to|rcpt:|\brcpt\b", re.IGNORECASE)
+
+
+def _after_data(text: str) -> bool:
+    """True when the report says the failing reply answered DATA (and not RCPT TO)."""
+    return bool(_AFTER_DATA.search(text)) and not _AFTER_RCPT.search(text)
+
+
+_TEMPORARY: Final = re.compile(
+    r"temporar|will (?:continue|keep) (?:to )?try|still trying|delayed|not yet been delivered|"
+    r"will be retried|retry (?:again|later)",
+    re.IGNORECASE,
+)
+_PERMANENT: Final = re.compile(
+    r"permanent|given up|giving up|gave up|not going to try|failed|could not be delivered",
+    re.IGNORECASE,
+)
+_REPLY_LINE: Final = re.compile(r"^.*(?:\b[245]\d\d[ \-]|\b[245]\.\d{1,3}\.\d{1,3}\b).*$", re.MULTILINE)
+
+
 def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> list[Recipient]:
     report = _report_part(human)
-    addresses = _flufl_addresses(msg)
+    in_report = report.lower()
+    addresses = [a for a in _flufl_addresses(msg) if a in in_report]
     if not addresses:
-        addresses = _pattern_addresses(msg, report)
+        addresses = _pattern_addresses(msg, report, original)
     if not addresses and original is not None:
         addresses = _addresses(str(original.get("To", "")))[:1]
+    temporary = bool(_TEMPORARY.search(report[:4000])) and not _PERMANENT.search(report[:4000])
+    first_reply = _REPLY_LINE.search(report)
     rcpts = []
     for address in addresses[:MAX_RECIPIENTS]:
         near = _text_near(report, address)
-        status = find_status(near)
+        diagnostic = near
+        if len(addresses) == 1 or not (find_status(near) or find_reply_code(near)):
+            # One recipient: the whole report speaks of it. Else add the first SMTP reply.
+            if len(addresses) == 1:
+                diagnostic = _clean(near + " " + report)[:2000]
+            elif first_reply:
+                diagnostic = _clean(near + " " + first_reply.group(0))
+        status = find_status(near) or find_status(diagnostic)
         if status is None:
-            code = find_reply_code(near)
+            code = find_reply_code(near) or find_reply_code(diagnostic)
             status = f"{code[0]}.0.0" if code else None
-        temporary = bool(
-            re.search(r"temporar|will (?:continue|keep) (?:to )?try|still trying|delayed", report[:4000], re.I)
-        ) and not re.search(r"permanent|given up|giving up|gave up|not going to try", report[:4000], re.I)
-        reason, hard = decide(status, near or report[:2000], temporary=temporary)
-        rcpts.append(Recipient(address, status, reason, hard, near))
+        reason, hard = decide(
+            status, diagnostic, temporary=temporary, after_data=_after_data(near or report)
+        )
+        rcpts.append(Recipient(address, status, reason, hard, near or diagnostic[:1000]))
     return rcpts
 
 
 def _flufl_addresses(msg: Message) -> list[str]:
-    """Addresses flufl.bounce's detectors find (its DSN detector included, harmless here
-    since real DSNs were handled before); any detector exception is swallowed."""
+    """Addresses flufl.bounce's detectors find; any detector exception is swallowed
+    (flufl.bounce re-raises them, and some detectors fail on odd input)."""
     try:
         from flufl.bounce import all_failures
 
@@ -665,32 +712,44 @@ def _flufl_addresses(msg: Message) -> list[str]:
     return out
 
 
-_ANGLE_ADDR: Final = re.compile(r"<(" + _ADDR_RE.pattern + r")>")
+_A: Final = _ADDR_RE.pattern
+# An address at the start of a line, alone or followed by its diagnostic:
+# "<a@b>:", "a@b: 550 ...", "a@b [User unknown]", "* a@b", "RCPT TO:<a@b>".
 _LINE_ADDR: Final = re.compile(
-    r"^[ \t]*(?:RCPT TO:\s*)?[<\"']?(" + _ADDR_RE.pattern + r")[>\"']?\s*:?\s*(?:\(.*\))?\s*$",
-    re.MULTILINE,
+    r"^[ \t]*(?:[*\-•>]\s*|RCPT TO:\s*|Recipient:\s*|To:\s*)?[<\"'(]?(" + _A + r")[>\"')]?"
+    r"(?:\s*$|\s*[:;,.]|\s+[\[(]|\s+[245]\d\d\b|\s+\.\.\.|\s+-)",
+    re.MULTILINE | re.IGNORECASE,
 )
-_OWN_ADDR: Final = re.compile(r"mailer-daemon|postmaster|double-bounce|^bounces?[+@]", re.IGNORECASE)
+_ANGLE_ADDR: Final = re.compile(r"<(" + _A + r")>")
+_ANY_ADDR: Final = re.compile(r"(?<![\w.+-])(" + _A + r")")
+_OWN_ADDR: Final = re.compile(r"mailer-daemon|postmaster@|double-bounce|^bounces?[+@]", re.IGNORECASE)
 
 
-def _pattern_addresses(msg: Message, report: str) -> list[str]:
-    """Our own last resort: addresses alone on a line or in angle brackets in the
-    report text, minus the bounce's own sender and recipients."""
+def _pattern_addresses(msg: Message, report: str, original: Message | None) -> list[str]:
+    """Our own last resort: addresses starting a line, then in angle brackets, then
+    anywhere in the report text; never the bounce's own From/To nor our sender."""
     exclude = set(_addresses(str(msg.get("From", ""))) + _addresses(str(msg.get("To", ""))))
-    out: list[str] = []
-    for rx in (_LINE_ADDR, _ANGLE_ADDR):
+    if original is not None:
+        exclude.update(_addresses(str(original.get("From", ""))))
+        exclude.update(_addresses(str(original.get("Return-Path", ""))))
+    for rx in (_LINE_ADDR, _ANGLE_ADDR, _ANY_ADDR):
+        out: list[str] = []
         for m in rx.finditer(report):
-            addr = m.group(1).lower()
+            addr = m.group(1).strip(".").lower()
             if addr not in out and addr not in exclude and not _OWN_ADDR.search(addr):
                 out.append(addr)
         if out:
-            break
-    return out
+            return out
+    return []
+
+
+_NEXT_RCPT: Final = re.compile(r"^\s*[<\"(]?[^\s@<>\"]+@[^\s>\"]+[>\")]?\s*(?:$|:)")
 
 
 def _text_near(text: str, address: str) -> str:
     """The diagnostic next to `address` in a report: the line that names it and the
-    lines after it up to a blank line (qmail, Exim and most MTAs use this shape)."""
+    lines after it up to a blank line or the next recipient (qmail, Exim, Postfix and
+    most MTAs use this shape)."""
     if not text or not address:
         return ""
     idx = text.lower().find(address)
@@ -704,8 +763,8 @@ def _text_near(text: str, address: str) -> str:
             if len(out) > 1:
                 break
             continue
-        if _ADDR_RE.search(line) and re.match(r"^\s*<?[^\s@]+@\S+>?:?\s*$", line):
-            break  # the next recipient
+        if _NEXT_RCPT.match(line) and address not in line.lower():
+            break
         out.append(line)
     return _clean(" ".join(out))[:1000]
 

@@ -33,6 +33,21 @@ REPLY_RE: Final = re.compile(r"(?<![\w.])([245][0-5]\d)(?=[ \-]|$)")
 # are not the address's fault come before "user unknown" because servers often wrap a
 # policy or spam rejection in "Recipient address rejected: ..." wording.
 _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
+    # Microsoft's directory-based edge blocking: the tenant has no such recipient.
+    ("userunknown", r"recipient address rejected: access denied"),
+    # The sender's address or host was refused, not the recipient's.
+    (
+        "rejected",
+        r"sender address|domain of sender|sender domain|sender (?:is )?(?:rejected|denied|unknown|"
+        r"invalid|not allowed)|envelope sender|mail from (?:address )?(?:rejected|refused)",
+    ),
+    ("blocked", r"my name was rejected|helo|ehlo"),
+    ("filtered", r"recipient'?s? preferences|filtered|filter"),
+    (
+        "mailererror",
+        r"procmail|maildrop|couldn't create|could not create|mailer error|command (?:died|failed)|"
+        r"exit(?:ed)? (?:status|code)|local delivery failed|pipe to",
+    ),
     (
         "authfailure",
         r"\bspf\b|\bdkim\b|\bdmarc\b|authentication checks? failed|sender policy framework|"
@@ -69,7 +84,7 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         "blocked",
         r"blacklist|blocklist|black list|block list|\brbl\b|\bdnsbl\b|spamhaus|spamcop|"
         r"barracudacentral|listed (?:at|on|in|by)|client host .{0,80}(?:rejected|blocked)|"
-        r"(?:ip|host|address|domain|sender|connection) (?:is |has been |was )?(?:temporarily |permanently )?"
+        r"(?:ip|host|client|connection) (?:is |has been |was )?(?:temporarily |permanently )?"
         r"(?:blocked|banned|refused|rejected|not allowed|blacklisted)|"
         r"\bblocked\b|reputation|poor reputation|access denied|refused to talk|"
         r"reverse dns|no ptr|ptr record|rdns|not permitted to relay|"
@@ -79,8 +94,7 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "policyviolation",
-        r"policy|prohibited|not allowed|not permitted|violat|administrative(?:ly)? prohibit|"
-        r"rejected by (?:the )?recipient domain",
+        r"policy|prohibited|not allowed|not permitted|violat|administrative(?:ly)? prohibit",
     ),
     (
         "norelaying",
@@ -107,12 +121,13 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"unrouteable (?:mail )?domain|name or service not known|nxdomain|no mx (?:record|host)|"
         r"no (?:valid )?mx|name service error|could not resolve|unresolvable|"
         r"domain (?:lookup|name) (?:failed|error)|mail exchanger|unknown domain|"
-        r"invalid domain|bad destination system|no route to host|domain .{0,60} not exist",
+        r"invalid domain|bad destination system|domain .{0,60} not exist|"
+        r"domain (?:is )?not reachable",
     ),
     (
         "notaccept",
         r"does not accept (?:e-?)?mail|doesn't accept (?:e-?)?mail|null mx|accepts no mail|"
-        r"not accepting (?:any )?(?:e-?)?mail",
+        r"not accepting (?:any )?(?:e-?)?mail|no smtp service|no mx found",
     ),
     (
         "userunknown",
@@ -132,6 +147,9 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"mailbox (?:name )?(?:not allowed|invalid)|does not have an? (?:account|mailbox)|"
         r"(?:user|address) (?:not|isn't) (?:found|here|local)|"
         r"is not a valid|there is no (?:one|user|mailbox)|"
+        r"invalid .{0,25}user(?:id|name)?\b|(?:user|recipient) (?:does not|doesn't) have an? .{0,40}account|"
+        r"address (?:couldn't|could not|can't|cannot) be found|no valid recipients?|"
+        r"check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct|"
         r"unknown$|does not exist|doesn't exist|no such|not exist",
     ),
     (
@@ -146,7 +164,9 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"connection (?:refused|reset|closed|lost|failed|dropped)|network (?:is )?unreachable|"
         r"unable to connect|could not connect|can't connect|cannot connect|"
         r"failed to connect|establish (?:an )?smtp connection|lost connection|"
-        r"loop(?:s)? back|mail loop|too many hops|routing loop|dns error|temporary failure in name",
+        r"loop(?:s)? back|mail loop|too many hops|hop count|routing loop|dns error|"
+        r"temporary failure in name|malformed or unexpected name server|try again|servfail|"
+        r"no route to host",
     ),
     (
         "syntaxerror",
@@ -246,14 +266,19 @@ def reason_from_status(status: str | None) -> str | None:
     return _STATUS_RULES.get((subject, detail))
 
 
-def decide(status: str | None, diagnostic: str, *, temporary: bool = False) -> tuple[str, bool]:
+def decide(
+    status: str | None, diagnostic: str, *, temporary: bool = False, after_data: bool = False
+) -> tuple[str, bool]:
     """(reason, hard) for one failed recipient.
 
     `status` is the RFC 3463 code when known, `diagnostic` the SMTP reply or the MTA's
     text for this recipient, `temporary` True for a delayed (not yet given up) delivery.
     The text decides when it names a cause (servers put policy and spam rejections behind
     5.1.1 and generic 5.0.0 codes alike); else a specific status code decides; a 5.7.x
-    is never hard (a sender alert); a delayed delivery is never hard.
+    is never hard (a sender alert); a delayed delivery is never hard. `after_data` True
+    when the reply answered DATA: "user unknown" then comes from a content filter
+    (sisimai's "filtered"), since the address was already accepted at RCPT TO.
+    A "host not found" with a 4.x.x status is a DNS failure that may pass (networkerror).
     """
     by_code = reason_from_status(status)
     by_text = reason_from_text(diagnostic)
@@ -270,6 +295,10 @@ def decide(status: str | None, diagnostic: str, *, temporary: bool = False) -> t
         reason = by_code
     if by_code == "delivered":
         return "delivered", False
+    if reason == "userunknown" and after_data:
+        reason = "filtered"
+    if reason == "hostunknown" and status is not None and status.startswith("4."):
+        reason = "networkerror"
     hard = reason in HARD_REASONS and not temporary
     if status is not None and status.startswith("5.7."):
         hard = False
