@@ -31,7 +31,7 @@ from email.parser import HeaderParser
 from email.utils import parseaddr
 from typing import Final, Literal
 
-from .reasons import decide, find_reply_code, find_status, is_generic
+from .reasons import decide, find_reply_code, find_status, is_generic, reason_from_text
 
 log = logging.getLogger(__name__)
 
@@ -257,15 +257,22 @@ def _ses_notification(msg: Message, parts: list[Message]) -> _Found | None:
         text = _text_of(part)
         if '"notificationType"' not in text and '"eventType"' not in text:
             continue
-        start = text.find("{")
-        try:
-            data, _ = json.JSONDecoder().raw_decode(text[start:])
-        except ValueError:
-            continue
+        data = _json_object(text[text.find("{") :])
         if isinstance(data, dict):
             found = _ses_event(data)
             if found is not None:
                 return found
+    return None
+
+
+def _json_object(text: str) -> object:
+    """The JSON value at the start of `text`; sendmail breaks lines over 990 octets with
+    "!" + newline + space (RFC 5322 2.1.1 limit), which is undone on a second try."""
+    for candidate in (text, re.sub(r"!\r?\n ", "", text)):
+        try:
+            return json.JSONDecoder(strict=False).raw_decode(candidate)[0]
+        except ValueError:
+            continue
     return None
 
 
@@ -352,7 +359,7 @@ def _arf(msg: Message, parts: list[Message]) -> _Found | None:
         and str(msg.get_param("report-type", "")).lower() == "feedback-report"
     )
     if not is_arf:
-        return None
+        return _jmrp(parts)
     info: dict[str, str] = {}
     for part in report:
         for block in _fields(_text_of(part)):
@@ -365,6 +372,17 @@ def _arf(msg: Message, parts: list[Message]) -> _Found | None:
         addresses = _addresses(str(original.get("To", "")))
     rcpts = [Recipient(a, None, "feedback", False) for a in addresses]
     return _Found("complaint", rcpts, original, info.get("feedback-type", "").lower() or None)
+
+
+def _jmrp(parts: list[Message]) -> _Found | None:
+    """Microsoft's feedback loop (JMRP) predates ARF: the complained-about message comes
+    back attached, its recipient in the X-HmXmrOriginalRecipient header."""
+    original = _returned_original(parts)
+    if original is None or original.get("X-HmXmrOriginalRecipient") is None:
+        return None
+    addresses = _addresses(str(original.get("X-HmXmrOriginalRecipient", "")))
+    rcpts = [Recipient(a, None, "feedback", False) for a in addresses]
+    return _Found("complaint", rcpts, original, "abuse")
 
 
 _ADDR_RE: Final = re.compile(
@@ -397,7 +415,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
         # Final-Recipient and Status/Action lines are there.
         for p in parts:
             if not p.is_multipart() and p.get_content_maintype() in ("text", "multipart"):
-                t = _text_of(p)
+                t = _unquote(_text_of(p))
                 if re.search(r"^\s*Final-Recipient\s*:", t, re.I | re.M) and re.search(
                     r"^\s*(?:Action|Status)\s*:", t, re.I | re.M
                 ):
@@ -420,6 +438,10 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
         diagnostic = re.sub(r"^(?:smtp|x-[\w-]+|unix|x-unix)\s*;\s*", "", diagnostic, flags=re.I)
         if not diagnostic:
             diagnostic = _text_near(human, address)
+            if not reason_from_text(diagnostic) and len(blocks) <= 2:
+                # No Diagnostic-Code: the report's own transcript speaks for a lone
+                # recipient (sendmail's "mail.local: unknown user").
+                diagnostic = _clean(diagnostic + " " + _report_part(human))[:2000]
         status = status_field
         in_text = find_status(diagnostic)
         if is_generic(status) and in_text and not is_generic(in_text):
@@ -440,7 +462,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
             status,
             diagnostic,
             temporary=action == "delayed",
-            after_data=_after_data(_text_near(human, address) or human),
+            after_data=_after_data(diagnostic, _text_near(human, address), human),
         )
         failed += 1
         rcpts.append(Recipient(address, status, reason, hard, diagnostic, action or None))
@@ -592,6 +614,15 @@ def _looks_like_bounce(msg: Message, human: str) -> bool:
     return score >= 2
 
 
+def _unquote(text: str) -> str:
+    """A forwarded report quoted with "> " read as the report itself."""
+    lines = text.splitlines()
+    quoted = sum(1 for line in lines if line.startswith(">"))
+    if lines and quoted > len(lines) / 2:
+        return "\n".join(re.sub(r"^(?:> ?)+", "", line) for line in lines)
+    return text
+
+
 def _human_text(msg: Message, parts: list[Message]) -> str:
     """The text meant for people: text/* leaves outside any returned message."""
     chunks: list[str] = []
@@ -613,19 +644,19 @@ def _human_text(msg: Message, parts: list[Message]) -> str:
             chunks.append(text)
         if sum(len(c) for c in chunks) > MAX_TEXT:
             break
-    return "\n".join(chunks)[:MAX_TEXT]
+    return _unquote("\n".join(chunks)[:MAX_TEXT])
 
 
 # Where the quoted original starts in a text-only bounce; nothing after it is evidence.
 # A marker is a short line of its own, maybe framed by dashes.
 _ORIGINAL_MARKER: Final = re.compile(
-    r"^[ \t]*[-=*_>| ]*(?:below this line is a copy of the message|"
+    r"^[ \t]*[-=*_>| ]*(?:(?:[A-Za-z]+ ){0,3}(?:below this line is a copy of the message|"
     r"below is a copy of the (?:original )?message|(?:this is )?a copy of the (?:original )?message|"
-    r"original message(?: follows| headers?| is attached)?|message headers follow|"
-    r"(?:the )?header of the original message|undelivered message headers|"
-    r"the following is (?:the|a) copy|returned message|attached message|"
-    r"content-description: undelivered message|headers of the original|"
-    r"original message header)[^\n]{0,60}$",
+    r"the following is (?:the|a) copy)[^\n]{0,60}|"
+    r"(?:(?:the|your|[-]+) )?(?:original message(?: follows| headers?| is attached)?|message headers follow|"
+    r"(?:the )?headers? of the original message|undelivered message headers|returned message|"
+    r"attached message|content-description: undelivered message|message text follows)"
+    r"[\s:.=*_|-]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -637,17 +668,24 @@ def _report_part(human: str) -> str:
 
 # The SMTP command a reply answered, when the report says: a "user unknown" given after
 # DATA is a content filter speaking, not a verdict on the address (sisimai: filtered).
-_AFTER_DATA: Final = re.compile(
-    r"in reply to (?:end of )?data|after (?:end of )?data|>>> DATA\s*\n\s*<<<|"
-    r"\(DATA\)|end of data command|data command",
+_SMTP_COMMAND: Final = re.compile(
+    r"(?:in reply to|after|response to|refused to accept your message) \(?(?:the )?"
+    r"(RCPT TO|RCPT|MAIL FROM|end of DATA|DATA|end of data|data)\b|"
+    r">>> (DATA|RCPT TO)[^\n]*\n\s*<<< [45]|\b(DATA|RCPT TO) command|"
+    r"SMTP command[\s:-]*(DATA|RCPT)\b",
     re.IGNORECASE,
 )
-_AFTER_RCPT: Final = re.compile(r"rcpt to|rcpt:|\brcpt\b", re.IGNORECASE)
 
 
-def _after_data(text: str) -> bool:
-    """True when the report says the failing reply answered DATA (and not RCPT TO)."""
-    return bool(_AFTER_DATA.search(text)) and not _AFTER_RCPT.search(text)
+def _after_data(*texts: str) -> bool:
+    """True when the report says the failing reply answered DATA: the first SMTP command
+    named in the recipient's own text, else in the whole report."""
+    for text in texts:
+        m = _SMTP_COMMAND.search(text or "")
+        if m:
+            command = next(g for g in m.groups() if g)
+            return "data" in command.lower()
+    return False
 
 
 _TEMPORARY: Final = re.compile(
@@ -676,18 +714,21 @@ def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> l
     for address in addresses[:MAX_RECIPIENTS]:
         near = _text_near(report, address)
         diagnostic = near
-        if len(addresses) == 1 or not (find_status(near) or find_reply_code(near)):
-            # One recipient: the whole report speaks of it. Else add the first SMTP reply.
+        if not reason_from_text(near) or not (find_status(near) or find_reply_code(near)):
+            # The recipient's own lines name no cause: for a lone recipient the whole
+            # report speaks of it, else the first SMTP reply in the report.
             if len(addresses) == 1:
                 diagnostic = _clean(near + " " + report)[:2000]
             elif first_reply:
                 diagnostic = _clean(near + " " + first_reply.group(0))
+            if reason_from_text(near):
+                diagnostic = near + " " + (find_status(diagnostic) or "")
         status = find_status(near) or find_status(diagnostic)
         if status is None:
             code = find_reply_code(near) or find_reply_code(diagnostic)
             status = f"{code[0]}.0.0" if code else None
         reason, hard = decide(
-            status, diagnostic, temporary=temporary, after_data=_after_data(near or report)
+            status, diagnostic, temporary=temporary, after_data=_after_data(near, report)
         )
         rcpts.append(Recipient(address, status, reason, hard, near or diagnostic[:1000]))
     return rcpts
@@ -758,11 +799,15 @@ def _text_near(text: str, address: str) -> str:
     start = text.rfind("\n", 0, idx) + 1
     lines = text[start:].splitlines()
     out = [lines[0]]
+    # A line holding only the address: its diagnostic may follow a blank line (Gmail).
+    bare = len(re.sub(r"[\W_]+", "", lines[0].lower().replace(address, ""))) < 3
     for line in lines[1:12]:
         if not line.strip():
-            if len(out) > 1:
+            if len(out) > 1 or not bare:
                 break
             continue
+        if re.match(r"^\s*[|=*_-]{4,}", line):
+            break  # a separator: the next section
         if _NEXT_RCPT.match(line) and address not in line.lower():
             break
         out.append(line)

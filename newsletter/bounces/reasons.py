@@ -41,8 +41,18 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"sender address|domain of sender|sender domain|sender (?:is )?(?:rejected|denied|unknown|"
         r"invalid|not allowed)|envelope sender|mail from (?:address )?(?:rejected|refused)",
     ),
-    ("blocked", r"my name was rejected|helo|ehlo"),
-    ("filtered", r"recipient'?s? preferences|filtered|filter"),
+    ("blocked", r"my name was rejected|(?:helo|ehlo)\b.{0,30}(?:rejected|invalid|denied|refused)"),
+    # DNS answers that may change: not proof the domain is gone.
+    (
+        "networkerror",
+        r"host not found, try again|malformed or unexpected name server reply|servfail|"
+        r"temporary failure in name resolution",
+    ),
+    (
+        "filtered",
+        r"recipient'?s? preferences|\bfiltered\b|content filter|rejected by .{0,20}filter|"
+        r"filter(?:ing)? (?:rule|policy|settings)",
+    ),
     (
         "mailererror",
         r"procmail|maildrop|couldn't create|could not create|mailer error|command (?:died|failed)|"
@@ -116,7 +126,7 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "hostunknown",
-        r"host (?:or domain name )?not found|host unknown|unknown host|no such (?:host|domain)|"
+        r"host (?:or domain name )?not found|host \S+ not found|host unknown|unknown host|no such (?:host|domain)|"
         r"domain (?:name )?(?:not found|does not exist|doesn't exist|unknown|is not found)|"
         r"unrouteable (?:mail )?domain|name or service not known|nxdomain|no mx (?:record|host)|"
         r"no (?:valid )?mx|name service error|could not resolve|unresolvable|"
@@ -150,7 +160,8 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"invalid .{0,25}user(?:id|name)?\b|(?:user|recipient) (?:does not|doesn't) have an? .{0,40}account|"
         r"address (?:couldn't|could not|can't|cannot) be found|no valid recipients?|"
         r"check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct|"
-        r"unknown$|does not exist|doesn't exist|no such|not exist",
+        r"unknown$|does not exist|doesn't exist|no such|not exist|"
+        r"recipient address rejected(?:\.|$|\s*[(\[])",
     ),
     (
         "expired",
@@ -243,10 +254,17 @@ def is_generic(status: str | None) -> bool:
     return status is None or status.endswith(".0.0") or status.count(".") != 2
 
 
+_ADDRESS_IN_TEXT: Final = re.compile(r"https?://\S+|[^\s<>\"'@]+@[^\s<>\"']+")
+
+
 def reason_from_text(text: str) -> str | None:
-    """The first reason whose well-known phrasing appears in `text`, or None."""
+    """The first reason whose well-known phrasing appears in `text`, or None.
+
+    Addresses and URLs are blanked first: "filtered@example.com" or ".../#filtered"
+    say nothing about a filter."""
     if not text:
         return None
+    text = _ADDRESS_IN_TEXT.sub("<address>", text)
     for name, rx in _COMPILED:
         if rx.search(text):
             return name
@@ -277,16 +295,17 @@ def decide(
     5.1.1 and generic 5.0.0 codes alike); else a specific status code decides; a 5.7.x
     is never hard (a sender alert); a delayed delivery is never hard. `after_data` True
     when the reply answered DATA: "user unknown" then comes from a content filter
-    (sisimai's "filtered"), since the address was already accepted at RCPT TO.
+    (sisimai's "filtered"), since the address was already accepted at RCPT TO, unless
+    the code itself says bad mailbox (x.1.1: a pipelined RCPT answer read after DATA).
     A "host not found" with a 4.x.x status is a DNS failure that may pass (networkerror).
     """
     by_code = reason_from_status(status)
+    _ADDRESS_CLASS = ("userunknown", "hostunknown", "hasmoved", "notaccept")
     by_text = reason_from_text(diagnostic)
     reason = by_text or by_code or ("expired" if temporary else "undefined")
-    if by_code in ("userunknown", "hostunknown", "hasmoved") and by_text in (
+    if by_code in _ADDRESS_CLASS and by_text in (
         None,
         "expired",
-        "networkerror",
         "systemerror",
         "syntaxerror",
         "policyviolation",
@@ -295,7 +314,7 @@ def decide(
         reason = by_code
     if by_code == "delivered":
         return "delivered", False
-    if reason == "userunknown" and after_data:
+    if reason == "userunknown" and after_data and by_code not in _ADDRESS_CLASS:
         reason = "filtered"
     if reason == "hostunknown" and status is not None and status.startswith("4."):
         reason = "networkerror"
