@@ -127,12 +127,16 @@ def main() -> int:
     args = parser.parse_args()
     r = score(args.samples, args.misses)
     print(f"corpus: {r['files']} files, {r['rows']} expected rows")
-    print(f"ours:  kind right {r['kind_right_pct']}%  recipient found and right "
-          f"{r['recipient_right_pct']}%  hard/soft right {r['hard_soft_right_pct']}%  "
-          f"raised {r['raised']}  {r['ms_per_message']} ms/message")
-    print(f"flufl.bounce alone (bounce rows): recipient found {r['flufl_recipient_found_pct']}%  "
-          f"hard/soft right where found {r['flufl_hard_soft_right_of_found_pct']}%  "
-          f"raised {r['flufl_raised']}  {r['flufl_ms_per_message']} ms/message")
+    print(
+        f"ours:  kind right {r['kind_right_pct']}%  recipient found and right "
+        f"{r['recipient_right_pct']}%  hard/soft right {r['hard_soft_right_pct']}%  "
+        f"raised {r['raised']}  {r['ms_per_message']} ms/message"
+    )
+    print(
+        f"flufl.bounce alone (bounce rows): recipient found {r['flufl_recipient_found_pct']}%  "
+        f"hard/soft right where found {r['flufl_hard_soft_right_of_found_pct']}%  "
+        f"raised {r['flufl_raised']}  {r['flufl_ms_per_message']} ms/message"
+    )
     print(json.dumps(r))
     ok = min(r["kind_right_pct"], r["recipient_right_pct"], r["hard_soft_right_pct"]) >= TARGET
     return 0 if ok and r["raised"] == 0 else 1

@@ -255,9 +255,12 @@ def _ses_notification(msg: Message, parts: list[Message]) -> _Found | None:
         if part.is_multipart() or part.get_content_maintype() not in ("text", "application"):
             continue
         text = _text_of(part)
-        if '"notificationType"' not in text and '"eventType"' not in text:
+        if "notificationType" not in text and "eventType" not in text:
             continue
         data = _json_object(text[text.find("{") :])
+        if isinstance(data, dict) and isinstance(data.get("Message"), str):
+            # An SNS envelope (Type "Notification") around the SES notification.
+            data = _json_object(str(data["Message"]))
         if isinstance(data, dict):
             found = _ses_event(data)
             if found is not None:
@@ -306,9 +309,7 @@ def _ses_event(data: dict[str, object]) -> _Found | None:
         raw = delivery.get("recipients")
         addresses = [str(a).lower() for a in raw] if isinstance(raw, list) else []
         status = find_status(str(delivery.get("smtpResponse", ""))) or "2.0.0"
-        return _Found(
-            "not-bounce", [Recipient(a, status, "delivered", False) for a in addresses]
-        )
+        return _Found("not-bounce", [Recipient(a, status, "delivered", False) for a in addresses])
     return None
 
 
@@ -340,7 +341,10 @@ def _fields(text: str) -> list[dict[str, str]]:
         if m:
             last = m.group(1).lower()
             if last in current:  # a repeated field starts a new recipient in sloppy MTAs
-                if last in ("final-recipient", "original-recipient") and "final-recipient" in current:
+                if (
+                    last in ("final-recipient", "original-recipient")
+                    and "final-recipient" in current
+                ):
                     blocks.append(current)
                     current = {}
                 else:
@@ -385,8 +389,9 @@ def _jmrp(parts: list[Message]) -> _Found | None:
     return _Found("complaint", rcpts, original, "abuse")
 
 
+# A dot-atom or quoted local part (RFC 5321 4.1.2: "neko....nyaan"@example.org is valid).
 _ADDR_RE: Final = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\"[^\"\r\n<>@]{1,64}\"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+)@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+"
 )
 
@@ -438,7 +443,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
         diagnostic = re.sub(r"^(?:smtp|x-[\w-]+|unix|x-unix)\s*;\s*", "", diagnostic, flags=re.I)
         if not diagnostic:
             diagnostic = _text_near(human, address)
-            if not reason_from_text(diagnostic) and len(blocks) <= 2:
+            if not reason_from_text(diagnostic) and _count_recipients(blocks) == 1:
                 # No Diagnostic-Code: the report's own transcript speaks for a lone
                 # recipient (sendmail's "mail.local: unknown user").
                 diagnostic = _clean(diagnostic + " " + _report_part(human))[:2000]
@@ -462,7 +467,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
             status,
             diagnostic,
             temporary=action == "delayed",
-            after_data=_after_data(diagnostic, _text_near(human, address), human),
+            command=_smtp_command(diagnostic, _text_near(human, address), human),
         )
         failed += 1
         rcpts.append(Recipient(address, status, reason, hard, diagnostic, action or None))
@@ -473,8 +478,14 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
     return _Found("not-bounce", rcpts, original)
 
 
+def _count_recipients(blocks: list[dict[str, str]]) -> int:
+    return sum(1 for b in blocks if "final-recipient" in b or "original-recipient" in b)
+
+
 def _unindent(text: str) -> str:
-    return "\n".join(line.lstrip() if _FIELD_RE.match(line.lstrip()) else line for line in text.splitlines())
+    return "\n".join(
+        line.lstrip() if _FIELD_RE.match(line.lstrip()) else line for line in text.splitlines()
+    )
 
 
 def _dsn_address(block: dict[str, str], original: Message | None, msg: Message) -> str:
@@ -574,7 +585,7 @@ def _verp_tokens(messages: Iterable[Message], original: Message | None) -> tuple
 # --- non-standard bounces ------------------------------------------------------------
 
 _BOUNCE_SENDER: Final = re.compile(
-    r"mailer-daemon|postmaster|mail delivery|mail administrator|mail\.?delivery|"
+    r"mailer-daemon|post_?master|mail delivery|mail administrator|mail\.?delivery|"
     r"maildeliverysystem|mdaemon|bounce|returned|noreply-dmarc|double-bounce|"
     r"mail system|delivery subsystem|microsoftexchange|\bmta\b|\bdaemon\b",
     re.IGNORECASE,
@@ -635,12 +646,15 @@ def _human_text(msg: Message, parts: list[Message]) -> str:
     for part in parts:
         if id(part) in skip or part.is_multipart():
             continue
-        if part.get_content_maintype() == "text" or part is msg:
+        if part.get_content_maintype() in ("text", "multipart") or part is msg:
+            # A multipart left unsplit (its boundary lost to bad folding) is read as text.
             if part.get_content_type() in ("text/rfc822-headers",):
                 continue
             text = _text_of(part)
             if part.get_content_subtype() == "html":
-                text = re.sub(r"<[^>]+>", " ", re.sub(r"<br\s*/?>|</p>|</div>", "\n", text, flags=re.I))
+                text = re.sub(
+                    r"<[^>]+>", " ", re.sub(r"<br\s*/?>|</p>|</div>", "\n", text, flags=re.I)
+                )
             chunks.append(text)
         if sum(len(c) for c in chunks) > MAX_TEXT:
             break
@@ -677,15 +691,15 @@ _SMTP_COMMAND: Final = re.compile(
 )
 
 
-def _after_data(*texts: str) -> bool:
-    """True when the report says the failing reply answered DATA: the first SMTP command
-    named in the recipient's own text, else in the whole report."""
+def _smtp_command(*texts: str) -> str | None:
+    """The SMTP command ("RCPT", "DATA", "MAIL") the failing reply answered, when the
+    report says: the first one named in the recipient's own text, else in the report."""
     for text in texts:
         m = _SMTP_COMMAND.search(text or "")
         if m:
-            command = next(g for g in m.groups() if g)
-            return "data" in command.lower()
-    return False
+            command = next(g for g in m.groups() if g).upper()
+            return "DATA" if "DATA" in command else command.split()[0]
+    return None
 
 
 _TEMPORARY: Final = re.compile(
@@ -697,7 +711,9 @@ _PERMANENT: Final = re.compile(
     r"permanent|given up|giving up|gave up|not going to try|failed|could not be delivered",
     re.IGNORECASE,
 )
-_REPLY_LINE: Final = re.compile(r"^.*(?:\b[245]\d\d[ \-]|\b[245]\.\d{1,3}\.\d{1,3}\b).*$", re.MULTILINE)
+_REPLY_LINE: Final = re.compile(
+    r"^.*(?:\b[245]\d\d[ \-]|\b[245]\.\d{1,3}\.\d{1,3}\b).*$", re.MULTILINE
+)
 
 
 def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> list[Recipient]:
@@ -728,7 +744,7 @@ def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> l
             code = find_reply_code(near) or find_reply_code(diagnostic)
             status = f"{code[0]}.0.0" if code else None
         reason, hard = decide(
-            status, diagnostic, temporary=temporary, after_data=_after_data(near, report)
+            status, diagnostic, temporary=temporary, command=_smtp_command(near, report)
         )
         rcpts.append(Recipient(address, status, reason, hard, near or diagnostic[:1000]))
     return rcpts
@@ -763,7 +779,9 @@ _LINE_ADDR: Final = re.compile(
 )
 _ANGLE_ADDR: Final = re.compile(r"<(" + _A + r")>")
 _ANY_ADDR: Final = re.compile(r"(?<![\w.+-])(" + _A + r")")
-_OWN_ADDR: Final = re.compile(r"mailer-daemon|postmaster@|double-bounce|^bounces?[+@]", re.IGNORECASE)
+_OWN_ADDR: Final = re.compile(
+    r"mailer-daemon|postmaster@|double-bounce|^bounces?[+@]", re.IGNORECASE
+)
 
 
 def _pattern_addresses(msg: Message, report: str, original: Message | None) -> list[str]:
@@ -841,6 +859,8 @@ def _is_autoreply(msg: Message, human: str) -> bool:
         or str(msg.get("Precedence", "")).lower() == "auto_reply"
         or "autoreply" in str(msg.get("X-Auto-Response-Suppress", "")).lower()
     )
-    by_subject = bool(_AUTOREPLY_SUBJECT.search(re.sub(r"^(?:re|aw|fw|fwd):\s*", "", subject, flags=re.I)))
+    by_subject = bool(
+        _AUTOREPLY_SUBJECT.search(re.sub(r"^(?:re|aw|fw|fwd):\s*", "", subject, flags=re.I))
+    )
     by_body = bool(_AUTOREPLY_BODY.search(human[:4000]))
     return by_subject or (flagged and by_body)

@@ -285,7 +285,7 @@ def reason_from_status(status: str | None) -> str | None:
 
 
 def decide(
-    status: str | None, diagnostic: str, *, temporary: bool = False, after_data: bool = False
+    status: str | None, diagnostic: str, *, temporary: bool = False, command: str | None = None
 ) -> tuple[str, bool]:
     """(reason, hard) for one failed recipient.
 
@@ -303,6 +303,9 @@ def decide(
     _ADDRESS_CLASS = ("userunknown", "hostunknown", "hasmoved", "notaccept")
     by_text = reason_from_text(diagnostic)
     reason = by_text or by_code or ("expired" if temporary else "undefined")
+    if find_reply_code(diagnostic) in ("521", "556") and by_text in (None, "systemerror"):
+        # RFC 7504: 521 and 556 say the host does not accept mail at all.
+        reason = "notaccept"
     if by_code in _ADDRESS_CLASS and by_text in (
         None,
         "expired",
@@ -314,7 +317,7 @@ def decide(
         reason = by_code
     if by_code == "delivered":
         return "delivered", False
-    if reason == "userunknown" and after_data and by_code not in _ADDRESS_CLASS:
+    if reason == "userunknown" and command == "DATA" and by_code not in _ADDRESS_CLASS:
         reason = "filtered"
     if reason == "hostunknown" and status is not None and status.startswith("4."):
         reason = "networkerror"
