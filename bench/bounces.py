@@ -48,6 +48,7 @@ def score(corpus: Path, show_misses: bool) -> dict[str, float]:
     rows = load(corpus)
     files = sorted(rows)
     kind_ok = rcpt_ok = hard_ok = n_rows = raised = 0
+    hard_ok_found = 0
     elapsed = 0.0
     base_found = base_hard = base_rows = base_raised = 0
     base_elapsed = 0.0
@@ -79,6 +80,7 @@ def score(corpus: Path, show_misses: bool) -> dict[str, float]:
             rcpt_ok += found
             right_hard = found and (got is None or got.hard == (row["hard"] == "1"))
             hard_ok += right_hard
+            hard_ok_found += found and right_hard
             if show_misses and not found:
                 print(f"rcpt  {name}: want {want!r}, got {sorted(ours)}")
             elif show_misses and not right_hard and got is not None:
@@ -111,6 +113,7 @@ def score(corpus: Path, show_misses: bool) -> dict[str, float]:
         "kind_right_pct": round(100 * kind_ok / len(files), 1),
         "recipient_right_pct": round(100 * rcpt_ok / n_rows, 1),
         "hard_soft_right_pct": round(100 * hard_ok / n_rows, 1),
+        "hard_soft_right_of_found_pct": round(100 * hard_ok_found / max(rcpt_ok, 1), 1),
         "raised": raised,
         "ms_per_message": round(1000 * elapsed / len(files), 2),
         "flufl_recipient_found_pct": round(100 * base_found / base_rows, 1),

@@ -607,9 +607,15 @@ _BOUNCE_BODY: Final = re.compile(
     r"returned to sender|could not deliver|failed to deliver|delivery failure|"
     r"your message .{0,80}(?:rejected|bounced|could not)|mail delivery failed|"
     r"this is the mail system at|the following addresses had permanent|"
-    r"did not reach the following|was undeliverable|error delivering your mail",
+    r"did not reach the following|was undeliverable|error delivering your mail|"
+    # Mailing-list managers (fml, Mailman, Majordomo) refusing or looping a post.
+    r"not (?:a )?member of|non-?member|members[- ]only|not allowed to post|"
+    r"duplicated message-id|loop alert|mail loop",
     re.IGNORECASE,
 )
+# A list manager's own address: weaker evidence than MAILER-DAEMON, as lists also send
+# ordinary notices from it.
+_LIST_SENDER: Final = re.compile(r"-admin@|^owner-|-owner@|-request@|-bounces?@", re.IGNORECASE)
 
 
 def _looks_like_bounce(msg: Message, human: str) -> bool:
@@ -618,7 +624,8 @@ def _looks_like_bounce(msg: Message, human: str) -> bool:
     return_path = _clean(str(msg.get("Return-Path", "")))
     null_sender = return_path in ("<>", "<MAILER-DAEMON>") or not sender
     score = 0
-    score += 2 if _BOUNCE_SENDER.search(sender) else 0
+    address = parseaddr(sender)[1]
+    score += 2 if _BOUNCE_SENDER.search(sender) else (1 if _LIST_SENDER.search(address) else 0)
     score += 2 if _BOUNCE_SUBJECT.search(subject) else 0
     score += 2 if _BOUNCE_BODY.search(human[:8000]) else 0
     score += 1 if null_sender else 0
@@ -669,7 +676,8 @@ _ORIGINAL_MARKER: Final = re.compile(
     r"the following is (?:the|a) copy)[^\n]{0,60}|"
     r"(?:(?:the|your|[-]+) )?(?:original message(?: follows| headers?| is attached)?|message headers follow|"
     r"(?:the )?headers? of the original message|undelivered message headers|returned message|"
-    r"attached message|content-description: undelivered message|message text follows)"
+    r"attached message|content-description: undelivered message|message text follows|"
+    r"original mail (?:as follows|follows))"
     r"[\s:.=*_|-]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -740,6 +748,8 @@ def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> l
             if reason_from_text(near):
                 diagnostic = near + " " + (find_status(diagnostic) or "")
         status = find_status(near) or find_status(diagnostic)
+        if status is not None and status.startswith("2."):
+            status = None  # a success code in a failure report is noise (a version, a date)
         if status is None:
             code = find_reply_code(near) or find_reply_code(diagnostic)
             status = f"{code[0]}.0.0" if code else None
@@ -778,6 +788,8 @@ _LINE_ADDR: Final = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _ANGLE_ADDR: Final = re.compile(r"<(" + _A + r")>")
+# A list manager names the list it refused our post to.
+_LIST_ADDR: Final = re.compile(r"mailing list\s*<?(" + _A + r")>?", re.IGNORECASE)
 _ANY_ADDR: Final = re.compile(r"(?<![\w.+-])(" + _A + r")")
 _OWN_ADDR: Final = re.compile(
     r"mailer-daemon|postmaster@|double-bounce|^bounces?[+@]", re.IGNORECASE
@@ -791,7 +803,7 @@ def _pattern_addresses(msg: Message, report: str, original: Message | None) -> l
     if original is not None:
         exclude.update(_addresses(str(original.get("From", ""))))
         exclude.update(_addresses(str(original.get("Return-Path", ""))))
-    for rx in (_LINE_ADDR, _ANGLE_ADDR, _ANY_ADDR):
+    for rx in (_LIST_ADDR, _LINE_ADDR, _ANGLE_ADDR, _ANY_ADDR):
         out: list[str] = []
         for m in rx.finditer(report):
             addr = m.group(1).strip(".").lower()

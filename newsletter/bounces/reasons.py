@@ -39,7 +39,8 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
     (
         "rejected",
         r"sender address|domain of sender|sender domain|sender (?:is )?(?:rejected|denied|unknown|"
-        r"invalid|not allowed)|envelope sender|mail from (?:address )?(?:rejected|refused)",
+        r"invalid|not allowed)|envelope sender|mail from (?:address )?(?:rejected|refused)|"
+        r"not (?:a )?member|non-?member|members[- ]only|not allowed to post",
     ),
     ("blocked", r"my name was rejected|(?:helo|ehlo)\b.{0,30}(?:rejected|invalid|denied|refused)"),
     # DNS answers that may change: not proof the domain is gone.
