@@ -514,7 +514,8 @@ def _returned_original(parts: list[Message]) -> Message | None:
             payload = part.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
-        if ctype in ("text/rfc822-headers", "message/rfc822-headers", "message/global-headers"):
+        # text/rfc822-headers (RFC 6522) and the variants MTAs really send.
+        if "rfc822-header" in ctype or ctype == "message/global-headers":
             return _parse_headers(_text_of(part))
     return None
 
@@ -655,7 +656,7 @@ def _human_text(msg: Message, parts: list[Message]) -> str:
             continue
         if part.get_content_maintype() in ("text", "multipart") or part is msg:
             # A multipart left unsplit (its boundary lost to bad folding) is read as text.
-            if part.get_content_type() in ("text/rfc822-headers",):
+            if "rfc822-header" in part.get_content_type():
                 continue
             text = _text_of(part)
             if part.get_content_subtype() == "html":

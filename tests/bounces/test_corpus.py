@@ -34,9 +34,10 @@ EXPECTED = _expected()
 
 def test_the_corpus_and_its_license_are_there():
     assert len(EXPECTED) == 429
-    assert "BSD" in (CORPUS / "LICENSE").read_text() or "Redistribution" in (
-        CORPUS / "LICENSE"
-    ).read_text()
+    assert (
+        "BSD" in (CORPUS / "LICENSE").read_text()
+        or "Redistribution" in (CORPUS / "LICENSE").read_text()
+    )
     assert sorted(p.name for p in (CORPUS / "samples").glob("*.eml")) == sorted(EXPECTED)
 
 
