@@ -728,7 +728,10 @@ _REPLY_LINE: Final = re.compile(
 def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> list[Recipient]:
     report = _report_part(human)
     in_report = report.lower()
-    addresses = [a for a in _flufl_addresses(msg) if a in in_report]
+    # X-Failed-Recipients (Exim, Gmail) is the reporting MTA's own list: best evidence.
+    addresses = _addresses(" ".join(str(v) for v in msg.get_all("X-Failed-Recipients", [])))
+    if not addresses:
+        addresses = [a for a in _flufl_addresses(msg) if a in in_report]
     if not addresses:
         addresses = _pattern_addresses(msg, report, original)
     if not addresses and original is not None:

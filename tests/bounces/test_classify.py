@@ -270,6 +270,16 @@ def test_auto_submitted_alone_does_not_make_an_ordinary_mail_an_autoreply():
     assert classify(raw).kind == "not-bounce"
 
 
+def test_a_person_s_reply_is_not_a_bounce_nor_an_autoreply():
+    raw = (
+        b"From: Reader <reader@example.com>\nTo: news@example.org\nSubject: Re: Issue 7\n\n"
+        b"Thanks! I was out of the office last week; please also add bob@example.com.\n"
+    )
+    result = classify(raw)
+    assert result.kind == "not-bounce"
+    assert result.recipients == ()
+
+
 def test_an_exchange_automatic_reply_without_auto_submitted_is_an_autoreply():
     raw = (
         b"From: Reader <reader@example.com>\nTo: news@example.org\n"

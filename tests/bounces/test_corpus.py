@@ -82,10 +82,10 @@ def test_recipient_is_found_and_right_for_at_least_95_percent(scores):
     assert scores["recipient"] >= 95.0
 
 
-def test_hard_or_soft_is_right_for_at_least_94_percent(scores):
-    # Measured 94.0% over all rows (a missed recipient counts as wrong); see the
+def test_hard_or_soft_is_right_for_at_least_94_5_percent(scores):
+    # Measured 94.7% over all rows (a missed recipient counts as wrong); see the
     # module docstring for why the 95% goal is not met on sisimai's labels.
-    assert scores["hard"] >= 94.0
+    assert scores["hard"] >= 94.5
 
 
 def test_the_redacted_complaints_name_nobody_but_keep_the_message_id():
