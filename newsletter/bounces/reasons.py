@@ -34,7 +34,17 @@ REPLY_RE: Final = re.compile(r"(?<![\w.])([245][0-5]\d)(?=[ \-]|$)")
 # policy or spam rejection in "Recipient address rejected: ..." wording.
 _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
     # Microsoft's directory-based edge blocking: the tenant has no such recipient.
-    ("userunknown", r"recipient address rejected: access denied"),
+    (
+        "userunknown",
+        r"recipient address rejected: access denied|recip(?:ient)?notfound|"
+        r"not listed in (?:the )?(?:domino directory|public name|address book)",
+    ),
+    # A mailbox that is only for now out of reach says nothing final about the address.
+    (
+        "systemerror",
+        r"(?:mailbox|user|recipient|account) (?:is )?temporar(?:il)?y (?:unavailable|not available|"
+        r"out of service)",
+    ),
     # The sender's address or host was refused, not the recipient's.
     (
         "rejected",
@@ -72,7 +82,9 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"out of (?:disk )?space|mailbox size limit|user(?:'s)? (?:is )?over ?quota|"
         r"is over (?:its|the|their) (?:storage|quota)|too much mail|mail ?box full|"
         r"mailfolder is full|account is full|inbox is full|full mailbox|"
-        r"over the allowed quota|would exceed (?:the )?(?:quota|mailbox)|not enough (?:disk )?space",
+        r"over the allowed quota|would exceed (?:the )?(?:quota|mailbox)|not enough (?:disk )?space|"
+        r"postfach (?:ist )?voll|speicherplatz|bo[iî]te (?:aux lettres )?pleine|quota d[ée]pass[ée]|"
+        r"buz[oó]n (?:est[aá] )?lleno|casella (?:piena|di posta piena)|caixa (?:postal )?cheia",
     ),
     (
         "mesgtoobig",
@@ -100,6 +112,7 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"\bblocked\b|reputation|poor reputation|access denied|refused to talk|"
         r"reverse dns|no ptr|ptr record|rdns|not permitted to relay|"
         r"your (?:ip|server|network)|dialup|dynamic ip|too many (?:connections|messages|recipients)|"
+        r"receiving mail at a rate|not ?authori[sz]ed|unauthori[sz]ed|"
         r"rate limit|rate-limit|throttl|try again later|temporarily deferred|"
         r"resources? temporarily unavailable",
     ),
@@ -118,7 +131,8 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"(?:temporarily |currently )?(?:disabled|suspended|inactive|deactivated|locked|frozen|"
         r"not active|unavailable due to)|(?:disabled|suspended|inactive|deactivated|expired) "
         r"(?:account|mailbox|user|address)|account (?:has )?expired|mailbox is inactive|"
-        r"has been (?:disabled|suspended|inactivated)",
+        r"has been (?:disabled|suspended|inactivated)|tried to reach is (?:disabled|inactive)|"
+        r"no longer accepts mail",
     ),
     (
         "hasmoved",
@@ -133,7 +147,8 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"no (?:valid )?mx|name service error|could not resolve|unresolvable|"
         r"domain (?:lookup|name) (?:failed|error)|mail exchanger|unknown domain|"
         r"invalid domain|bad destination system|domain .{0,60} not exist|"
-        r"domain (?:is )?not reachable",
+        r"domain (?:is )?not reachable|couldn't find any host|could not find any host|"
+        r"mx records point to non-existent hosts|dns domain does not exist",
     ),
     (
         "notaccept",
@@ -162,7 +177,12 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"address (?:couldn't|could not|can't|cannot) be found|no valid recipients?|"
         r"check (?:if|that|whether) (?:the )?(?:e-?mail )?address is correct|"
         r"unknown$|does not exist|doesn't exist|no such|not exist|"
-        r"recipient address rejected(?:\.|$|\s*[(\[])",
+        r"recipient address rejected(?:\.|$|\s*[(\[])|"
+        # The same in other languages MTAs answer in (de, fr, es, it, pt, nl).
+        r"benutzer unbekannt|unbekannter (?:benutzer|empf[aä]nger)|existiert nicht|"
+        r"utilisateur inconnu|destinataire (?:inconnu|invalide)|n'existe pas|"
+        r"usuario (?:desconocido|no existe)|utente (?:sconosciuto|inesistente)|"
+        r"usu[aá]rio (?:desconhecido|inexistente)|onbekende gebruiker",
     ),
     (
         "expired",
@@ -176,7 +196,7 @@ _TEXT_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"connection (?:refused|reset|closed|lost|failed|dropped)|network (?:is )?unreachable|"
         r"unable to connect|could not connect|can't connect|cannot connect|"
         r"failed to connect|establish (?:an )?smtp connection|lost connection|"
-        r"loop(?:s)? back|mail loop|too many hops|hop count|routing loop|dns error|"
+        r"loop(?:s)? back|mail loop|forwarding loop|too many hops|hop count|routing loop|dns error|"
         r"temporary failure in name|malformed or unexpected name server|try again|servfail|"
         r"no route to host",
     ),

@@ -423,3 +423,62 @@ def test_an_address_in_the_text_does_not_trigger_a_rule():
     # "filtered@" and ".../#filtered" name nothing about a filter.
     reason, hard = decide("5.1.1", "550 5.1.1 <filtered@example.com>: User unknown")
     assert (reason, hard) == ("userunknown", True)
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "reason", "hard"),
+    [
+        # Well-known wordings of MTA families beyond the corpus.
+        (
+            None,
+            "User kijitora (kijitora@example.jp) not listed in Domino Directory",
+            "userunknown",
+            True,
+        ),
+        (
+            "5.1.10",
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            "userunknown",
+            True,
+        ),
+        ("5.0.0", "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##", "userunknown", True),
+        (None, "Sorry, no mailbox here by that name. (#5.1.1)", "userunknown", True),
+        (
+            None,
+            "Sorry, I couldn't find any host named nowhere.example. (#5.1.2)",
+            "hostunknown",
+            True,
+        ),
+        (None, "Unrouteable address", "userunknown", True),
+        (None, "all relevant MX records point to non-existent hosts", "hostunknown", True),
+        ("5.2.1", "The email account that you tried to reach is disabled.", "suspend", False),
+        (
+            "4.2.1",
+            "The user you are trying to contact is receiving mail at a rate that prevents additional messages",
+            "blocked",
+            False,
+        ),
+        ("5.7.1", "RESOLVER.RST.NotAuthorized; not authorized", "blocked", False),
+        (None, "550 Benutzer unbekannt", "userunknown", True),
+        (None, "552 Postfach voll", "mailboxfull", False),
+        (None, "550 Utilisateur inconnu", "userunknown", True),
+        (None, "450 4.2.0 Mailbox temporarily unavailable", "systemerror", False),
+        ("4.4.7", "retry timeout exceeded", "expired", False),
+        (
+            "5.4.4",
+            "Host or domain name not found. Name service error for name=x.example type=A: Host not found",
+            "hostunknown",
+            True,
+        ),
+        (
+            "4.4.3",
+            "Host or domain name not found. Name service error: Host not found, try again",
+            "networkerror",
+            False,
+        ),
+        ("5.7.27", "550 5.7.27 Sender address has null MX", "rejected", False),
+        ("5.1.10", "556 5.1.10 Recipient address has null MX", "notaccept", True),
+    ],
+)
+def test_well_known_wordings(status, text, reason, hard):
+    assert decide(status, text) == (reason, hard)
