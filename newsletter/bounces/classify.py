@@ -8,10 +8,11 @@ Order of evidence for a bounce's recipients:
 1. RFC 3464 delivery-status fields (Final-Recipient, Original-Recipient, Action,
    Status, Diagnostic-Code), in a message/delivery-status part or, for MTAs that
    paste them into text, in the text itself;
-2. flufl.bounce's detectors for non-standard bounces (Exim, qmail, Microsoft, Yahoo,
-   Postfix transcripts, ...);
-3. our own patterns: an address in angle brackets or alone on a line in the human
-   part, next to an SMTP reply.
+2. for bounces with no DSN part, the X-Failed-Recipients header (Exim, Gmail), then
+   flufl.bounce's detectors (Exim, qmail, Microsoft, Yahoo, Postfix transcripts, ...),
+   keeping only addresses the report text names;
+3. our own patterns: an address starting a line, then in angle brackets, then anywhere
+   in the report text (never the bounce's own From/To nor our sender).
 Each recipient's reason and hard/soft come from `reasons.decide` (RFC 3463 code plus
 the diagnostic text). Complaints are ARF reports (RFC 5965) and Amazon SES complaint
 notifications; auto-replies follow RFC 3834 (`Auto-Submitted: auto-replied` alone is not

@@ -305,6 +305,10 @@ def reason_from_status(status: str | None) -> str | None:
     return _STATUS_RULES.get((subject, detail))
 
 
+# Status-code reasons that speak about the address itself.
+_ADDRESS_CLASS: Final = ("userunknown", "hostunknown", "hasmoved", "notaccept")
+
+
 def decide(
     status: str | None, diagnostic: str, *, temporary: bool = False, command: str | None = None
 ) -> tuple[str, bool]:
@@ -314,14 +318,15 @@ def decide(
     text for this recipient, `temporary` True for a delayed (not yet given up) delivery.
     The text decides when it names a cause (servers put policy and spam rejections behind
     5.1.1 and generic 5.0.0 codes alike); else a specific status code decides; a 5.7.x
-    is never hard (a sender alert); a delayed delivery is never hard. `after_data` True
-    when the reply answered DATA: "user unknown" then comes from a content filter
-    (sisimai's "filtered"), since the address was already accepted at RCPT TO, unless
-    the code itself says bad mailbox (x.1.1: a pipelined RCPT answer read after DATA).
-    A "host not found" with a 4.x.x status is a DNS failure that may pass (networkerror).
+    is never hard (a sender alert); a delayed delivery is never hard. `command` is the
+    SMTP command the reply answered when the report says ("RCPT", "DATA", "MAIL"): a
+    "user unknown" answered to DATA comes from a content filter (sisimai's "filtered"),
+    since the address was already accepted at RCPT TO, unless the code itself is
+    address-class (a pipelined RCPT answer read after DATA). A "host not found" with a
+    4.x.x status is a DNS failure that may pass (networkerror). Returns a sisimai-style
+    reason name and whether the address itself is bad.
     """
     by_code = reason_from_status(status)
-    _ADDRESS_CLASS = ("userunknown", "hostunknown", "hasmoved", "notaccept")
     by_text = reason_from_text(diagnostic)
     reason = by_text or by_code or ("expired" if temporary else "undefined")
     if find_reply_code(diagnostic) in ("521", "556") and by_text in (None, "systemerror"):
