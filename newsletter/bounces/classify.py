@@ -43,7 +43,11 @@ Kind = Literal["bounce", "autoreply", "complaint", "not-bounce"]
 MAX_BYTES: Final = 512 * 1024
 # Text of one part we search with regexes; longer human parts are cut.
 MAX_TEXT: Final = 64 * 1024
+MAX_HEADERS: Final = 16 * 1024  # a quoted original's header block
 MAX_PARTS: Final = 200
+# What flufl.bounce's detectors are given of a message (measured need, see _flufl_addresses).
+FLUFL_BYTES: Final = 32 * 1024
+FLUFL_LINES: Final = 600
 MAX_RECIPIENTS: Final = 100
 
 
@@ -128,7 +132,7 @@ def _classify(raw: bytes) -> Classification:
     results: list[tuple[_Found, Message]] = []
     for chunk in _split_mbox(raw):
         msg = message_from_bytes(chunk)
-        results.append((_examine(msg), msg))
+        results.append((_examine(msg, chunk), msg))
     best_kind = max((f.kind for f, _ in results), key=_PRIORITY.__getitem__)
     recipients: list[Recipient] = []
     seen: set[str] = set()
@@ -163,7 +167,7 @@ def _classify(raw: bytes) -> Classification:
     )
 
 
-_MBOX_FROM: Final = re.compile(rb"^From \S*\s+\w{3} \w{3}\s+\d", re.MULTILINE)
+_MBOX_FROM: Final = re.compile(rb"^From \S*[ \t]+\w{3} \w{3}[ \t]+\d", re.MULTILINE)
 
 
 def _split_mbox(raw: bytes) -> list[bytes]:
@@ -184,7 +188,7 @@ def _split_mbox(raw: bytes) -> list[bytes]:
 # --- one message ---------------------------------------------------------------------
 
 
-def _examine(msg: Message) -> _Found:
+def _examine(msg: Message, raw: bytes) -> _Found:
     parts = list(_walk(msg))
     ses = _ses_notification(msg, parts)
     if ses is not None:
@@ -200,7 +204,7 @@ def _examine(msg: Message) -> _Found:
     if _looks_like_bounce(msg, human):
         if original is None:
             original = _original_from_text(human)
-        recipients = _non_dsn_recipients(msg, human, original)
+        recipients = _non_dsn_recipients(msg, human, original, raw)
         if recipients:
             return _Found("bounce", recipients, original)
     if _is_autoreply(msg, human):
@@ -275,7 +279,7 @@ def _json_object(text: str) -> object:
     for candidate in (text, re.sub(r"!\r?\n ", "", text)):
         try:
             return json.JSONDecoder(strict=False).raw_decode(candidate)[0]
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             continue
     return None
 
@@ -422,8 +426,8 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
         for p in parts:
             if not p.is_multipart() and p.get_content_maintype() in ("text", "multipart"):
                 t = _unquote(_text_of(p))
-                if re.search(r"^\s*Final-Recipient\s*:", t, re.I | re.M) and re.search(
-                    r"^\s*(?:Action|Status)\s*:", t, re.I | re.M
+                if re.search(r"^[ \t]*Final-Recipient[ \t]*:", t, re.I | re.M) and re.search(
+                    r"^[ \t]*(?:Action|Status)[ \t]*:", t, re.I | re.M
                 ):
                     texts.append(t)
     if not texts:
@@ -433,6 +437,8 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
     rcpts: list[Recipient] = []
     failed = delivered = 0
     for block in blocks:
+        if len(rcpts) >= MAX_RECIPIENTS:
+            break
         if "final-recipient" not in block and "original-recipient" not in block:
             continue
         action = block.get("action", "").lower().split()[0] if block.get("action") else ""
@@ -542,8 +548,10 @@ def _original_from_text(text: str) -> Message | None:
     marker = _ORIGINAL_MARKER.search(text)
     if marker:
         text = text[marker.end() :]
-    for m in _ORIG_START.finditer(text):
-        headers = _parse_headers(text[m.start() :])
+    for i, m in enumerate(_ORIG_START.finditer(text)):
+        if i >= 3:  # a few tries: each parse reads on to the end of the text
+            break
+        headers = _parse_headers(text[m.start() : m.start() + MAX_HEADERS])
         if headers is not None and (headers.get("Message-ID") or headers.get("Subject")):
             return headers
         best = best or headers
@@ -673,14 +681,14 @@ def _human_text(msg: Message, parts: list[Message]) -> str:
 # Where the quoted original starts in a text-only bounce; nothing after it is evidence.
 # A marker is a short line of its own, maybe framed by dashes.
 _ORIGINAL_MARKER: Final = re.compile(
-    r"^[ \t]*[-=*_>| ]*(?:(?:[A-Za-z]+ ){0,3}(?:below this line is a copy of the message|"
+    r"^[-=*_>| \t]*(?:(?:[A-Za-z]+ ){0,3}(?:below this line is a copy of the message|"
     r"below is a copy of the (?:original )?message|(?:this is )?a copy of the (?:original )?message|"
     r"the following is (?:the|a) copy)[^\n]{0,60}|"
     r"(?:(?:the|your|[-]+) )?(?:original message(?: follows| headers?| is attached)?|message headers follow|"
     r"(?:the )?headers? of the original message|undelivered message headers|returned message|"
     r"attached message|content-description: undelivered message|message text follows|"
     r"original mail (?:as follows|follows))"
-    r"[\s:.=*_|-]*)$",
+    r"[ \t\r:.=*_|-]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -695,7 +703,7 @@ def _report_part(human: str) -> str:
 _SMTP_COMMAND: Final = re.compile(
     r"(?:in reply to|after|response to|refused to accept your message) \(?(?:the )?"
     r"(RCPT TO|RCPT|MAIL FROM|end of DATA|DATA|end of data|data)\b|"
-    r">>> (DATA|RCPT TO)[^\n]*\n\s*<<< [45]|\b(DATA|RCPT TO) command|"
+    r">>> (DATA|RCPT TO)[^\n]*\n[ \t\r]*<<< [45]|\b(DATA|RCPT TO) command|"
     r"SMTP command[\s:-]*(DATA|RCPT)\b",
     re.IGNORECASE,
 )
@@ -726,13 +734,15 @@ _REPLY_LINE: Final = re.compile(
 )
 
 
-def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> list[Recipient]:
+def _non_dsn_recipients(
+    msg: Message, human: str, original: Message | None, raw: bytes
+) -> list[Recipient]:
     report = _report_part(human)
     in_report = report.lower()
     # X-Failed-Recipients (Exim, Gmail) is the reporting MTA's own list: best evidence.
     addresses = _addresses(" ".join(str(v) for v in msg.get_all("X-Failed-Recipients", [])))
     if not addresses:
-        addresses = [a for a in _flufl_addresses(msg) if a in in_report]
+        addresses = [a for a in _flufl_addresses(msg, raw) if a in in_report]
     if not addresses:
         addresses = _pattern_addresses(msg, report, original)
     if not addresses and original is not None:
@@ -765,9 +775,14 @@ def _non_dsn_recipients(msg: Message, human: str, original: Message | None) -> l
     return rcpts
 
 
-def _flufl_addresses(msg: Message) -> list[str]:
+def _flufl_addresses(msg: Message, raw: bytes) -> list[str]:
     """Addresses flufl.bounce's detectors find; any detector exception is swallowed
-    (flufl.bounce re-raises them, and some detectors fail on odd input)."""
+    (flufl.bounce re-raises them, and some detectors fail on odd input). A big message
+    is cut first: its line-by-line detectors took seconds on 500,000 short lines, and
+    the report they read sits at the top."""
+    if len(raw) > FLUFL_BYTES or raw.count(b"\n", 0, FLUFL_BYTES) > FLUFL_LINES:
+        head = b"\n".join(raw[:FLUFL_BYTES].split(b"\n")[:FLUFL_LINES])
+        msg = message_from_bytes(head)
     try:
         from flufl.bounce import all_failures
 
@@ -788,8 +803,10 @@ _A: Final = _ADDR_RE.pattern
 # An address at the start of a line, alone or followed by its diagnostic:
 # "<a@b>:", "a@b: 550 ...", "a@b [User unknown]", "* a@b", "RCPT TO:<a@b>".
 _LINE_ADDR: Final = re.compile(
-    r"^[ \t]*(?:[*\-•>]\s*|RCPT TO:\s*|Recipient:\s*|To:\s*)?[<\"'(]?(" + _A + r")[>\"')]?"
-    r"(?:\s*$|\s*[:;,.]|\s+[\[(]|\s+[245]\d\d\b|\s+\.\.\.|\s+-)",
+    r"^[ \t]*(?:[*\-•>][ \t]*|RCPT TO:[ \t]*|Recipient:[ \t]*|To:[ \t]*)?[<\"'(]?("
+    + _A
+    + r")[>\"')]?"
+    r"(?:[ \t\r]*$|[ \t]*[:;,.]|[ \t]+[\[(]|[ \t]+[245]\d\d\b|[ \t]+\.\.\.|[ \t]+-)",
     re.MULTILINE | re.IGNORECASE,
 )
 _ANGLE_ADDR: Final = re.compile(r"<(" + _A + r")>")

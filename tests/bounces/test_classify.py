@@ -245,6 +245,20 @@ def test_exim_style_prose_bounces(diagnostic, hard):
     assert r.hard is hard
 
 
+def test_a_prose_bounce_with_crlf_line_endings_reads_the_same():
+    raw = text_bounce(
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        "  gone@example.com.\n    550 5.1.1 User unknown\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n\n"
+        "To: gone@example.com\nMessage-ID: <d9.i7@news.example.org>\n"
+    ).replace(b"\n", b"\r\n")
+    result = classify(raw)
+    assert [(r.address, r.hard) for r in result.recipients] == [("gone@example.com", True)]
+    assert result.original_message_id == "<d9.i7@news.example.org>"
+
+
 # --- auto-replies (RFC 3834) ---------------------------------------------------------
 
 
@@ -389,6 +403,34 @@ def test_a_20_mb_returned_attachment_is_read_fast_and_classified():
     assert time.perf_counter() - start < 2.0
     assert result.kind == "bounce"
     assert result.recipients[0].hard is True
+
+
+_BOUNCE_HEAD = b"From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail\nReturn-Path: <>\n\n"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Shapes that made regexes or flufl.bounce's line-by-line detectors take
+        # seconds to minutes before the patterns and inputs were bounded.
+        _BOUNCE_HEAD + b" " * 500_000,
+        _BOUNCE_HEAD + b"\n" * 500_000,
+        _BOUNCE_HEAD + b"X-A: b\n" * 70_000,
+        _BOUNCE_HEAD + b"X-A: b\n c\n" * 50_000,
+        _BOUNCE_HEAD + b"a@b.example\n" * 40_000,
+        _BOUNCE_HEAD + b"x@" + b"a-" * 200_000 + b"b.c",
+        b"From x Mon Jan  1 0\n" * 25_000,
+        b"Content-Type: message/delivery-status\n\n"
+        + b"Final-Recipient: rfc822; a@b.c\nStatus: 5.1.1\n\n" * 10_000,
+        b"Subject: x\n\n" + b'{"notificationType":' + b"[" * 100_000,
+    ],
+    ids=["spaces", "newlines", "headers", "folded", "addresses", "domain", "mbox", "dsn", "json"],
+)
+def test_pathological_input_is_read_in_bounded_time(raw):
+    start = time.perf_counter()
+    result = classify(raw)
+    assert time.perf_counter() - start < 3.0
+    assert len(result.recipients) <= 100
 
 
 @settings(derandomize=True, max_examples=200, deadline=None)
