@@ -57,7 +57,9 @@ class Recipient:
 
     `address` lower-cased; `status` the RFC 3463 code when known ("5.1.1"); `reason`
     a sisimai-style name ("userunknown", "mailboxfull", "feedback", "vacation", ...);
-    `hard` True only when the address itself is bad; `diagnostic` the remote text.
+    `hard` True only when the address itself is bad; `diagnostic` the remote text;
+    `action` the DSN Action; `original_recipient` the DSN Original-Recipient (the address
+    as we sent it, RFC 3464 2.3.1) when it differs from `address`, for later matching.
     """
 
     address: str
@@ -66,6 +68,7 @@ class Recipient:
     hard: bool
     diagnostic: str = ""
     action: str | None = None
+    original_recipient: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +448,8 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
         address = _dsn_address(block, original, msg)
         if not address:
             continue
+        orcpt = _field_address(block, "original-recipient")
+        orcpt = orcpt if orcpt != address else None
         status_field = find_status(block.get("status", ""))
         diagnostic = _clean(block.get("diagnostic-code", ""))
         diagnostic = re.sub(r"^(?:smtp|x-[\w-]+|unix|x-unix)\s*;\s*", "", diagnostic, flags=re.I)
@@ -468,7 +473,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
             and status.startswith("2.")
         ):
             delivered += 1
-            rcpts.append(Recipient(address, status, "delivered", False, diagnostic, action))
+            rcpts.append(Recipient(address, status, "delivered", False, diagnostic, action, orcpt))
             continue
         reason, hard = decide(
             status,
@@ -477,7 +482,7 @@ def _dsn(msg: Message, parts: list[Message], original: Message | None) -> _Found
             command=_smtp_command(diagnostic, _text_near(human, address), human),
         )
         failed += 1
-        rcpts.append(Recipient(address, status, reason, hard, diagnostic, action or None))
+        rcpts.append(Recipient(address, status, reason, hard, diagnostic, action or None, orcpt))
     if not rcpts:
         return None
     if failed:
@@ -495,19 +500,25 @@ def _unindent(text: str) -> str:
     )
 
 
+def _field_address(block: dict[str, str], name: str) -> str | None:
+    """The address in a DSN field value ("rfc822; a@b"), lower-cased, or None."""
+    value = block.get(name, "")
+    value = value.split(";", 1)[1] if ";" in value else value
+    found = _addresses(value)
+    return found[0] if found else None
+
+
 def _dsn_address(block: dict[str, str], original: Message | None, msg: Message) -> str:
     """Final-Recipient (RFC 3464 2.3.2), else Original-Recipient; when the field has no
     usable address (a bare "@host"), the returned original's To."""
     for name in ("final-recipient", "original-recipient", "x-actual-recipient"):
-        value = block.get(name, "")
-        value = value.split(";", 1)[1] if ";" in value else value
-        found = _addresses(value)
+        found = _field_address(block, name)
         if found:
-            return found[0]
+            return found
     if original is not None:
-        found = _addresses(str(original.get("To", "")))
-        if found:
-            return found[0]
+        to = _addresses(str(original.get("To", "")))
+        if to:
+            return to[0]
     return ""
 
 

@@ -152,6 +152,14 @@ def test_an_address_class_failure_is_hard(status, diagnostic, reason):
     assert (r.reason, r.hard) == (reason, True)
 
 
+def test_a_forwarded_recipient_keeps_the_original_recipient_we_sent_to():
+    raw = dsn(recipient="reader@forwarded.example").replace(
+        b"Final-Recipient:", b"Original-Recipient: rfc822; Reader@Example.com\nFinal-Recipient:"
+    )
+    [r] = classify(raw).recipients
+    assert (r.address, r.original_recipient) == ("reader@forwarded.example", "reader@example.com")
+
+
 def test_a_generic_status_takes_the_specific_code_from_the_diagnostic():
     [r] = classify(
         dsn(status="5.0.0", diagnostic="smtp; 550 5.2.2 <reader@example.com>: mailbox full")
