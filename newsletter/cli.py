@@ -28,7 +28,7 @@ def app_session() -> Iterator[tuple[Flask, Session]]:
 
 
 # Commands that must not build the app in this process (they start their own).
-_NO_APP = {"dev"}
+_NO_APP = {"dev", "bounces"}  # bounces builds the app only for commands that need it
 
 
 @click.group(help="Self-hosted newsletters: import posts, compose issues, mail subscribers.")
@@ -157,11 +157,12 @@ def _check_port_free(port: int) -> None:
 
 def _add_optional_groups() -> None:
     """Command groups that live with their domain."""
+    from .bounces.cli import bounces
     from .compose.cli import issues
     from .posts.cli import posts
     from .subscribers.cli import subscribers
 
-    for group in (posts, subscribers, issues):
+    for group in (posts, subscribers, issues, bounces):
         cli.add_command(group)
 
 

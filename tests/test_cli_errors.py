@@ -53,6 +53,7 @@ BAD_INPUT: dict[tuple[str, ...], tuple[list[str], str | None]] = {
     ("tokens", "revoke"): (["no-such-token"], None),
     ("users", "create"): (["not-an-address"], "a long password\n"),
     ("users", "password"): (["nobody@example.org"], "a long password\n"),
+    ("bounces", "classify"): (["{tmp}/no-such-message.eml"], None),
 }
 
 

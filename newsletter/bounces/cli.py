@@ -1,0 +1,51 @@
+"""`newsletter bounces ...`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+# Subcommands that need the app (settings, database); `classify` needs neither, so it
+# works with no settings at all and can never touch the database.
+_NEEDS_APP: frozenset[str] = frozenset()
+
+
+@click.group("bounces", help="Bounces and complaints: classify returned mail.")
+@click.pass_context
+def bounces(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand in _NEEDS_APP and not ctx.resilient_parsing:
+        from newsletter import create_app
+
+        ctx.with_resource(create_app().app_context())
+
+
+@bounces.command(
+    "classify",
+    help="Tell what each raw email FILE is (bounce, autoreply, complaint, not-bounce), "
+    "without touching the database.",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+def classify_command(files: tuple[Path, ...], as_json: bool) -> None:
+    from .classify import MAX_BYTES, classify
+
+    for path in files:  # every file is checked before any output
+        if not path.is_file():
+            raise click.ClickException(f"no such file: {path}")
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES)
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+        result = classify(raw)
+        if as_json:
+            click.echo(json.dumps({"file": str(path), **result.as_json()}))
+            continue
+        if not result.recipients:
+            click.echo(f"{path}: {result.kind}")
+        for r in result.recipients:
+            severity = "hard" if r.hard else ("soft" if result.kind == "bounce" else "-")
+            click.echo(f"{path}: {result.kind} {r.address} {r.status or '-'} {r.reason} {severity}")
