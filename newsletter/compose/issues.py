@@ -17,18 +17,13 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from newsletter.categories import expand_categories
 from newsletter.models import Issue, IssueItem, IssueStatus, ItemMode, Post, utcnow
 from newsletter.posts.slugs import slugify, unique_slug
 
 from .errors import ComposeError, InvalidSchedule, InvalidTransition, IssueNotFound
 from .paging import Page, clamp_limit, decode_cursor, encode_cursor
-from .posts import (
-    category_ids_by_name,
-    check_text,
-    expand_categories,
-    get_posts,
-    in_categories,
-)
+from .posts import category_ids_by_name, check_text, get_posts, in_categories
 
 MAX_SUBJECT = 300
 MAX_PREHEADER = 300
