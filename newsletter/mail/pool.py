@@ -1,0 +1,192 @@
+"""A per-process pool of persistent SMTP connections for the send pipeline.
+
+`SMTP_POOL_SIZE` connections at most, each reused across messages (a new
+connection costs a TCP + EHLO (+ STARTTLS + AUTH) round trip, more than a
+message). A connection the server dropped is reopened once; after any error in
+the middle of a transaction the connection is reset (RSET, or closed when that
+fails) before it goes back to the pool, so one bad recipient can never poison the
+next message. Errors are the transport's: TemporaryFailure (4xx, connection
+problems: retry later) and PermanentFailure (5xx: this address failed).
+
+transport.py keeps the single-connection sender used for test sends and
+transactional mail; this module adds pooling and the reset rule the bulk send
+depends on, reusing its error types.
+"""
+
+from __future__ import annotations
+
+import queue
+import smtplib
+import ssl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from .transport import PermanentFailure, SendError, TemporaryFailure
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpTarget:
+    """Where and how to connect, parsed from SMTP_URL."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 30.0) -> SmtpTarget:
+        parts = urlsplit(url)
+        port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
+        return cls(
+            scheme=parts.scheme,
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout,
+        )
+
+
+def classify(code: int, reply: bytes | str) -> SendError:
+    """An SMTP reply as our error: 5xx permanent, anything else temporary (RFC 5321 4.2.1)."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    message = f"{code} {text}".strip()
+    if 500 <= code < 600:
+        return PermanentFailure(message, code=code)
+    return TemporaryFailure(message, code=code)
+
+
+class SmtpConnection:
+    """One SMTP session, reopened lazily."""
+
+    def __init__(self, target: SmtpTarget) -> None:
+        self.target = target
+        self.smtp: smtplib.SMTP | None = None
+
+    def _open(self) -> smtplib.SMTP:
+        t = self.target
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if t.scheme == "smtps":
+            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=t.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(t.host, t.port, timeout=t.timeout)
+            if t.scheme == "smtp+starttls":
+                smtp.starttls(context=context)
+        smtp.ehlo_or_helo_if_needed()
+        if t.username:
+            smtp.login(t.username, t.password or "")
+        return smtp
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+    def reset(self) -> None:
+        """Abandon any half-done transaction: RSET, or close if the session is unusable."""
+        if self.smtp is None:
+            return
+        try:
+            code, _ = self.smtp.rset()
+            if code != 250:
+                self.close()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
+        """Send one message; raises TemporaryFailure or PermanentFailure."""
+        for attempt in (1, 2):
+            try:
+                if self.smtp is None:
+                    self.smtp = self._open()
+                smtp = self.smtp
+                options: list[str] = []
+                if not all(r.isascii() for r in recipients) or not envelope_from.isascii():
+                    # RFC 6531: a non-ASCII local part needs SMTPUTF8 end to end.
+                    if not smtp.has_extn("smtputf8"):
+                        raise PermanentFailure(
+                            "the address has a non-ASCII local part and the server does "
+                            "not offer SMTPUTF8"
+                        )
+                    options.append("SMTPUTF8")
+                refused = smtp.sendmail(envelope_from, list(recipients), message, options)
+            except smtplib.SMTPServerDisconnected:
+                # A pooled connection the server closed while idle: reopen once.
+                self.close()
+                if attempt == 2:
+                    raise TemporaryFailure("SMTP server disconnected") from None
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                self.reset()
+                code, reply = next(iter(exc.recipients.values()))
+                raise classify(code, reply) from None
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                self.reset()
+                if exc.smtp_code == 421:  # the server is closing this session
+                    self.close()
+                raise classify(exc.smtp_code, exc.smtp_error) from None
+            except SendError:
+                self.reset()
+                raise
+            except (OSError, smtplib.SMTPException) as exc:
+                self.close()
+                raise TemporaryFailure(f"SMTP error: {exc}") from None
+            except Exception:
+                # Anything else mid-transaction (an encoding error, say): reset first.
+                self.reset()
+                raise
+            if refused:
+                code, reply = next(iter(refused.values()))
+                raise classify(code, reply)
+            return
+
+
+class SmtpPool:
+    """Up to `size` persistent connections shared by the threads of one process."""
+
+    def __init__(self, target: SmtpTarget, size: int) -> None:
+        self.target = target
+        self.size = max(1, size)
+        self._idle: queue.LifoQueue[SmtpConnection] = queue.LifoQueue()
+        for _ in range(self.size):
+            self._idle.put(SmtpConnection(target))
+
+    @contextmanager
+    def connection(self, timeout: float = 300.0) -> Iterator[SmtpConnection]:
+        """Borrow a connection (waits when all are busy)."""
+        conn = self._idle.get(timeout=timeout)
+        try:
+            yield conn
+        finally:
+            self._idle.put(conn)
+
+    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
+        with self.connection() as conn:
+            conn.send(envelope_from=envelope_from, recipients=recipients, message=message)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+_pools: dict[tuple[str, int], SmtpPool] = {}
+
+
+def get_pool(url: str, size: int) -> SmtpPool:
+    """This process's pool for an SMTP URL (one per worker process, made on first use)."""
+    key = (url, size)
+    pool = _pools.get(key)
+    if pool is None:
+        pool = _pools[key] = SmtpPool(SmtpTarget.from_url(url), size)
+    return pool
