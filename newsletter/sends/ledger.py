@@ -85,10 +85,14 @@ def claim(
         .order_by(Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
+        # A MATERIALIZED CTE runs once: as a plain IN (sub-select) PostgreSQL may
+        # re-run the sub-select and update more rows than LIMIT.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     stmt = (
         update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == PENDING)
+        .where(Delivery.id.in_(select(due.c.id)), Delivery.status == PENDING)
         .values(status=SENDING, claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now)
         .returning(Delivery.id, Delivery.subscriber_id, Delivery.message_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
