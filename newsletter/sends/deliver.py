@@ -166,6 +166,7 @@ def run_batch(
                     preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
                 )
             )
+            session.commit()  # end any read (first render) before the next write (SQLite)
         except ValueError as exc:  # e.g. a non-ASCII local part our headers cannot carry
             ledger.mark_failed(session, c.id, f"cannot build the message: {exc}")
             session.commit()
@@ -235,7 +236,7 @@ class Tick:
     requeued: int = 0
 
 
-IDLE_SECONDS = 15.0  # a send with no claim renewed for this long has no live batch
+IDLE_SECONDS = 15.0  # a send with no claim renewed this long (or claim timeout) has no live batch
 
 
 def dispatch(session: Session, settings: Settings, *, kick: Callable[[int], None]) -> Tick:
@@ -261,7 +262,7 @@ def dispatch(session: Session, settings: Settings, *, kick: Callable[[int], None
         active = ledger.last_activity(session, issue_id)
         row = session.execute(lifecycle.checkpoint_query(issue_id)).one()
         session.commit()
-        recent = timedelta(seconds=IDLE_SECONDS)
+        recent = timedelta(seconds=min(IDLE_SECONDS, settings.send_claim_timeout))
         if active is not None and active > now - recent:
             continue
         if row.updated_at is not None and row.updated_at > now - recent:

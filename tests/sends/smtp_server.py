@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -23,6 +24,7 @@ class Received:
     mail_from: str
     rcpt: str
     data: bytes
+    at: float = 0.0  # time.monotonic() when accepted
 
     def message(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
@@ -46,7 +48,9 @@ class ScriptedHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             for rcpt in envelope.rcpt_tos:
-                self.received.append(Received(envelope.mail_from, rcpt, envelope.original_content))
+                self.received.append(
+                    Received(envelope.mail_from, rcpt, envelope.original_content, time.monotonic())
+                )
         return "250 Message accepted"
 
     def by_rcpt(self) -> dict[str, list[Received]]:

@@ -15,6 +15,7 @@ import logging
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from newsletter.db import get_db
 from newsletter.mail.pool import get_pool
@@ -42,7 +43,18 @@ def _sender() -> object:
     )
 
 
-@shared_task(name="sends.send_batch", acks_late=True, reject_on_worker_lost=True)
+# A database that is restarting or busy (SQLite's lock) fails the batch; it is tried
+# again shortly, and claims it held come back through the dispatcher's requeue.
+_DB_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
+
+
+@shared_task(name="sends.send_batch", acks_late=True, reject_on_worker_lost=True, **_DB_RETRY)
 def send_batch(issue_id: int) -> None:
     """Send one batch of an issue, publishing the next batch as soon as this one has work."""
     settings = current_app.extensions["settings"]
@@ -67,7 +79,7 @@ def send_batch(issue_id: int) -> None:
     )
 
 
-@shared_task(name="sends.dispatch_due", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="sends.dispatch_due", acks_late=True, reject_on_worker_lost=True, **_DB_RETRY)
 def dispatch_due() -> None:
     """Beat's tick: start due issues and keep running sends going."""
     settings = current_app.extensions["settings"]
