@@ -61,7 +61,9 @@ class ScriptedHandler:
         return found
 
 
-def start_server(port: int, handler: ScriptedHandler) -> Controller:
-    controller = Controller(handler, hostname="127.0.0.1", port=port, decode_data=False)
+def start_server(port: int, handler: ScriptedHandler, *, smtputf8: bool = True) -> Controller:
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, decode_data=False, enable_SMTPUTF8=smtputf8
+    )
     controller.start()
     return controller
