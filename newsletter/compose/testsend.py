@@ -69,16 +69,19 @@ def send_test(
     template = envelope.test_template(rendered, settings, issue_id=issue.id)
     links = neutral_values(settings)
     for address in addresses:
-        message = template.personalise(
-            Recipient(
-                email=address,
-                name="",
-                message_id=envelope.new_message_id(settings, "test", issue.id),
-                # A signed link for nobody (id 0): a one-click POST to it answers 200 and
-                # changes nothing, as RFC 8058 receivers expect of every List-Unsubscribe.
-                unsubscribe_url=unsubscribe_url(0, address),
-                preferences_url=links["preferences_url"],
-            )
+        message = envelope.seal(
+            settings,
+            template.personalise(
+                Recipient(
+                    email=address,
+                    name="",
+                    message_id=envelope.new_message_id(settings, "test", issue.id),
+                    # A signed link for nobody (id 0): a one-click POST to it answers 200 and
+                    # changes nothing, as RFC 8058 receivers expect of every List-Unsubscribe.
+                    unsubscribe_url=unsubscribe_url(0, address),
+                    preferences_url=links["preferences_url"],
+                )
+            ),
         )
         try:
             sender.send(

@@ -11,6 +11,8 @@ and their MAIL FROM here, so the list headers cannot drift apart:
   its row and reused on every retry, so a receiver can de-duplicate.
 - `Feedback-ID` (Gmail FBL): `CAMPAIGN:KIND:newsletter:DOMAIN`.
 - `Date`: the moment of personalisation.
+- `DKIM-Signature` (dkim.py) when DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH are set:
+  every personalised message passes through `seal`.
 - Envelope sender: `bounces+TOKEN@RETURN_PATH_DOMAIN` (VERP, see verp.py) for a
   delivery, so a bounce names the delivery; the From address otherwise.
 """
@@ -22,7 +24,7 @@ import secrets
 from newsletter.config import Settings
 from newsletter.render.content import RenderedEmail
 
-from . import verp
+from . import dkim, verp
 from .message import MessageTemplate
 
 
@@ -93,3 +95,13 @@ def envelope_sender(settings: Settings, *, delivery_id: int | None = None) -> st
     if delivery_id is None:
         return settings.from_email
     return verp.return_path(delivery_id, domain=domain(settings), key=settings.secret_key)
+
+
+def seal(settings: Settings, message: bytes) -> bytes:
+    """The finished message: DKIM-signed when a key is configured, else unchanged."""
+    signer = dkim.get_signer(
+        selector=settings.dkim_selector,
+        domain=settings.from_email.rpartition("@")[2],
+        path=settings.dkim_private_key_path,
+    )
+    return signer.sign(message) if signer else message

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.mail import envelope
+from newsletter.mail.dkim import DkimError
 from newsletter.mail.message import Recipient
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.transport import EmailSender, PermanentFailure, TemporaryFailure
@@ -166,8 +167,9 @@ def run_batch(
                     preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
                 )
             )
+            message = envelope.seal(settings, message)
             session.commit()  # end any read (first render) before the next write (SQLite)
-        except ValueError as exc:  # e.g. a non-ASCII local part our headers cannot carry
+        except (ValueError, DkimError) as exc:  # e.g. a local part our headers cannot carry
             ledger.mark_failed(session, c.id, f"cannot build the message: {exc}")
             session.commit()
             outcome.failed += 1

@@ -77,5 +77,5 @@ def _send(
     sender.send(
         envelope_from=envelope.envelope_sender(settings),
         recipients=[subscriber.email],
-        message=message,
+        message=envelope.seal(settings, message),
     )
