@@ -19,7 +19,9 @@ and their MAIL FROM here, so the list headers cannot drift apart:
 
 from __future__ import annotations
 
+import functools
 import secrets
+from email.utils import parseaddr
 
 from newsletter.config import Settings
 from newsletter.render.content import RenderedEmail
@@ -30,7 +32,13 @@ from .message import MessageTemplate
 
 def domain(settings: Settings) -> str:
     """The domain our Message-IDs, List-Id and bounce addresses live under."""
-    return settings.return_domain or "localhost"
+    return _domain(settings.return_path_domain, settings.from_address)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain(return_path_domain: str, from_address: str) -> str:
+    # Cached: parsing FROM_ADDRESS for every message showed up in the send's profile.
+    return return_path_domain or parseaddr(from_address)[1].rpartition("@")[2] or "localhost"
 
 
 def list_id(settings: Settings) -> str:

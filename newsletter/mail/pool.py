@@ -16,6 +16,7 @@ depends on, reusing its error types.
 from __future__ import annotations
 
 import queue
+import re
 import smtplib
 import ssl
 from collections.abc import Iterator, Sequence
@@ -117,6 +118,9 @@ class SmtpConnection:
                             "not offer SMTPUTF8"
                         )
                     options.append("SMTPUTF8")
+                if len(recipients) == 1 and smtp.has_extn("pipelining"):
+                    _send_pipelined(smtp, envelope_from, recipients[0], message, options)
+                    return
                 refused = smtp.sendmail(envelope_from, list(recipients), message, options)
             except smtplib.SMTPServerDisconnected:
                 # A pooled connection the server closed while idle: reopen once.
@@ -133,8 +137,10 @@ class SmtpConnection:
                 if exc.smtp_code == 421:  # the server is closing this session
                     self.close()
                 raise classify(exc.smtp_code, exc.smtp_error) from None
-            except SendError:
+            except SendError as exc:
                 self.reset()
+                if exc.code == 421:  # the server is closing this session
+                    self.close()
                 raise
             except (OSError, smtplib.SMTPException) as exc:
                 self.close()
@@ -147,6 +153,44 @@ class SmtpConnection:
                 code, reply = next(iter(refused.values()))
                 raise classify(code, reply)
             return
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _send_pipelined(
+    smtp: smtplib.SMTP, envelope_from: str, rcpt: str, message: bytes, options: list[str]
+) -> None:
+    """One message with RFC 2920 PIPELINING: MAIL, RCPT and DATA in one write, so a
+    message costs two round trips instead of four. Raises SendError for any refusal
+    (the caller resets the session); smtplib's own errors for a lost connection.
+
+    smtplib has no pipelining, and at 1-2 ms per round trip it halves the rate of one
+    connection; this is the measured reason for writing these lines ourselves.
+    """
+    encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
+    extra = "".join(f" {o}" for o in options)
+    commands = (
+        f"MAIL FROM:{smtplib.quoteaddr(envelope_from)}{extra}\r\n"
+        f"RCPT TO:{smtplib.quoteaddr(rcpt)}\r\nDATA\r\n"
+    )
+    smtp.send(commands.encode(encoding))
+    mail, to, data = smtp.getreply(), smtp.getreply(), smtp.getreply()
+    if data[0] == 354 and (mail[0] != 250 or to[0] not in (250, 251)):
+        smtp.send(b".\r\n")  # a server that opened DATA anyway gets an empty message...
+        smtp.getreply()  # ...which has no recipient, and the refusal below explains why
+    for code, reply in (mail, to):
+        if code not in (250, 251):
+            raise classify(code, reply)
+    if data[0] != 354:
+        raise classify(*data)
+    body = _LEADING_DOT.sub(b"..", message)  # RFC 5321 4.5.2 dot-stuffing
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    smtp.send(body + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise classify(code, reply)
 
 
 class SmtpPool:

@@ -36,8 +36,9 @@ from newsletter.subscribers.tokens import preferences_url, unsubscribe_url
 
 from . import audience, ledger, lifecycle, variants
 
-FLUSH_EVERY = 10  # messages between ledger writes: the per-batch duplicate bound on a crash
+FLUSH_EVERY = 20  # messages between ledger writes: the per-batch duplicate bound on a crash
 FLUSH_SECONDS = 2.0  # ...or this long, so claims are renewed while a slow rate holds us
+STATUS_EVERY = 0.5  # seconds between checks for pause/cancel inside a batch
 MAX_BACKOFF = 3600.0
 # RFC 3463 X.1.x: the address itself is bad (user unknown, bad domain): never mail it again.
 _ADDRESS_STATUS = re.compile(r"\b5\.1\.\d{1,3}\b")
@@ -72,6 +73,10 @@ def materialize(session: Session, settings: Settings, issue_id: int) -> int:
     The first statement is the UPDATE that locks the issue row, so two workers never
     write the same slice (and SQLite never upgrades a stale read).
     """
+    peek = session.execute(lifecycle.checkpoint_query(issue_id)).one_or_none()
+    session.commit()  # end the read: the write below must open its own transaction
+    if peek is None or int(peek.last_subscriber_id) >= int(peek.max_subscriber_id or 0):
+        return 0  # the walk is over: no need to queue up on the issue row
     if not lifecycle.try_claim(session, issue_id, allowed=(IssueStatus.SENDING,)):
         session.rollback()
         return 0
@@ -139,14 +144,19 @@ def run_batch(
     session.commit()
 
     sent: list[int] = []
-    last_flush = time.monotonic()
+    last_flush = last_check = time.monotonic()
     for position, (c, verdict) in enumerate(to_send):
         if sent and (len(sent) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS):
             _flush(session, sent, [x.id for x, _ in to_send[position:]])
             outcome.sent += len(sent)
             sent = []
             last_flush = time.monotonic()
-            if lifecycle.status_of(session, issue_id) is not IssueStatus.SENDING:
+            if last_flush - last_check < STATUS_EVERY:
+                continue_sending = True
+            else:
+                last_check = last_flush
+                continue_sending = lifecycle.status_of(session, issue_id) is IssueStatus.SENDING
+            if not continue_sending:
                 session.commit()
                 ledger.release(session, [x.id for x, _ in to_send[position:]])
                 session.commit()
@@ -207,8 +217,7 @@ def run_batch(
 
 
 def _flush(session: Session, sent: list[int], still_mine: list[int]) -> None:
-    ledger.mark_sent(session, sent)
-    ledger.renew(session, still_mine)
+    ledger.mark_sent_and_renew(session, sent, still_mine)
     session.commit()
 
 

@@ -47,9 +47,13 @@ def send(conn: SmtpConnection, rcpt: str) -> None:
         ("452 4.2.2 mailbox full", TemporaryFailure),
     ],
 )
-def test_a_refused_recipient_never_poisons_the_next_message(server, reply, kind):
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_refused_recipient_never_poisons_the_next_message(server, reply, kind, pipelining):
     server.reply = lambda rcpt: reply if rcpt.startswith("bad") else None
     conn = connection(server)
+    conn.smtp = conn._open()
+    if pipelining:
+        conn.smtp.esmtp_features["pipelining"] = ""
     with pytest.raises(kind) as info:
         send(conn, "bad@example.org")
     assert str(info.value).startswith(reply[:3])
@@ -157,3 +161,18 @@ def test_make_limiter_picks_the_right_kind():
     assert isinstance(make_limiter(0, REDIS_URL), Unlimited)
     assert isinstance(make_limiter(5, None), LocalRateLimiter)
     assert isinstance(make_limiter(5, REDIS_URL), RedisRateLimiter)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_lines_starting_with_a_dot_arrive_intact(server, pipelining):
+    conn = connection(server)
+    body = MESSAGE + b".\r\n..two dots\r\n.one dot\r\nend"
+    conn.smtp = conn._open()
+    if not pipelining:
+        conn.smtp.esmtp_features.pop("pipelining", None)
+    else:  # aiosmtpd reads commands in order, so it copes with pipelined input
+        conn.smtp.esmtp_features["pipelining"] = ""
+    conn.send(envelope_from="b@example.org", recipients=["dots@example.org"], message=body)
+    received = server.received[0].data.replace(b"\r\n", b"\n")
+    assert received.endswith(b"\n.\n..two dots\n.one dot\nend\n")
+    conn.close()
