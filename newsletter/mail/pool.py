@@ -61,6 +61,16 @@ def classify(code: int, reply: bytes | str) -> SendError:
     return TemporaryFailure(message, code=code)
 
 
+def a_label(address: str) -> str:
+    """The address with its domain as IDNA A-labels (RFC 5891): `bücher.example` goes out
+    as `xn--bcher-kva.example`, which every server accepts; only a non-ASCII local part
+    still needs SMTPUTF8. Raises UnicodeError for a domain IDNA refuses."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
 class SmtpConnection:
     """One SMTP session, reopened lazily."""
 
@@ -104,6 +114,10 @@ class SmtpConnection:
 
     def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
         """Send one message; raises TemporaryFailure or PermanentFailure."""
+        try:
+            recipients = [a_label(r) for r in recipients]
+        except UnicodeError:
+            raise PermanentFailure("the address has a domain that is not a valid IDN") from None
         for attempt in (1, 2):
             try:
                 if self.smtp is None:

@@ -176,3 +176,9 @@ def test_lines_starting_with_a_dot_arrive_intact(server, pipelining):
     received = server.received[0].data.replace(b"\r\n", b"\n")
     assert received.endswith(b"\n.\n..two dots\n.one dot\nend\n")
     conn.close()
+
+
+def test_international_domains_go_out_as_a_labels(server):
+    conn = connection(server)
+    send(conn, "reader@bücher.example")
+    assert [r.rcpt for r in server.received] == ["reader@xn--bcher-kva.example"]
