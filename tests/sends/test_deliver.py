@@ -308,3 +308,46 @@ def test_two_claims_never_overlap(db_session, settings, world):
     first = ledger.claim(db_session, issue.id, limit=10)
     second = ledger.claim(db_session, issue.id, limit=10)
     assert first and second and not ({c.id for c in first} & {c.id for c in second})
+
+
+def test_the_dispatcher_starts_due_issues_rescues_stalled_sends_and_finishes_them(
+    db_session, settings, world, smtp, pool
+):
+    from dataclasses import replace
+
+    issue = world["issue"]
+    lifecycle.schedule(db_session, issue_id=issue.id, send_at=utcnow() + timedelta(seconds=1))
+    kicked: list[int] = []
+    assert deliver.dispatch(db_session, settings, kick=kicked.append).started == []
+    db_session.execute(
+        Issue.__table__.update()
+        .where(Issue.id == issue.id)
+        .values(send_at=utcnow() - timedelta(seconds=1))
+    )
+    db_session.commit()
+    tick = deliver.dispatch(db_session, settings, kick=kicked.append)
+    assert tick.started == [issue.id] and kicked == [issue.id]
+
+    # A worker claims a batch and dies; once its claim is stale the dispatcher hands the
+    # rows back and publishes a batch for the send.
+    deliver.materialize(db_session, settings, issue.id)
+    ledger.claim(db_session, issue.id, limit=5)
+    quick = replace(settings, send_claim_timeout=1)
+    db_session.execute(
+        Delivery.__table__.update()
+        .where(Delivery.issue_id == issue.id)
+        .values(claimed_at=utcnow() - timedelta(seconds=30))
+    )
+    db_session.execute(
+        Issue.__table__.update()
+        .where(Issue.id == issue.id)
+        .values(updated_at=utcnow() - timedelta(seconds=30))
+    )
+    db_session.commit()
+    tick = deliver.dispatch(db_session, quick, kick=kicked.append)
+    assert tick.requeued == 5 and tick.kicked == [issue.id]
+
+    drain(db_session, settings, issue.id, pool)
+    db_session.expire_all()
+    assert db_session.get(Issue, issue.id).status is IssueStatus.SENT
+    assert len(smtp.received) == len(ELIGIBLE_WITH_POSTS)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from newsletter.db import get_db
 from newsletter.mail.pool import get_pool
 from newsletter.mail.ratelimit import RateLimiter, make_limiter
+from newsletter.mail.transport import EmailSender
 from newsletter.queue import enqueue
 from newsletter.sends import deliver
 
@@ -35,12 +36,10 @@ def _rate_limiter() -> RateLimiter:
     return _limiter[key]
 
 
-def _sender() -> object:
+def _sender() -> EmailSender:
+    """This worker process's SMTP pool (SMTP_POOL_SIZE persistent connections)."""
     settings = current_app.extensions["settings"]
-    # Tests may put a sender in app.extensions['mail_sender']; a worker uses its pool.
-    return current_app.extensions.get("send_sender") or get_pool(
-        settings.smtp_url, settings.smtp_pool_size
-    )
+    return get_pool(settings.smtp_url, settings.smtp_pool_size)
 
 
 # A database that is restarting or busy (SQLite's lock) fails the batch; it is tried
@@ -63,7 +62,7 @@ def send_batch(issue_id: int) -> None:
             session,
             settings,
             issue_id=issue_id,
-            sender=_sender(),  # type: ignore[arg-type]
+            sender=_sender(),
             limiter=_rate_limiter(),
             on_claimed=lambda: enqueue("sends.send_batch", issue_id),
         )
