@@ -114,6 +114,9 @@ class SmtpConnection:
 
     def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
         """Send one message; raises TemporaryFailure or PermanentFailure."""
+        for address in (envelope_from, *recipients):
+            if _NOT_IN_PATH.search(address):  # CR/LF would inject SMTP commands
+                raise PermanentFailure(f"not a deliverable address: {address!r}")
         try:
             recipients = [a_label(r) for r in recipients]
         except UnicodeError:
@@ -170,6 +173,7 @@ class SmtpConnection:
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+_NOT_IN_PATH = re.compile(r"[\x00-\x20<>\x7f]")
 
 
 def _send_pipelined(
@@ -184,10 +188,7 @@ def _send_pipelined(
     """
     encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
     extra = "".join(f" {o}" for o in options)
-    commands = (
-        f"MAIL FROM:{smtplib.quoteaddr(envelope_from)}{extra}\r\n"
-        f"RCPT TO:{smtplib.quoteaddr(rcpt)}\r\nDATA\r\n"
-    )
+    commands = f"MAIL FROM:<{envelope_from}>{extra}\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n"
     smtp.send(commands.encode(encoding))
     mail, to, data = smtp.getreply(), smtp.getreply(), smtp.getreply()
     if data[0] == 354 and (mail[0] != 250 or to[0] not in (250, 251)):

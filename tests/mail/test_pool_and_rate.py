@@ -182,3 +182,15 @@ def test_international_domains_go_out_as_a_labels(server):
     conn = connection(server)
     send(conn, "reader@bücher.example")
     assert [r.rcpt for r in server.received] == ["reader@xn--bcher-kva.example"]
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_an_address_with_line_breaks_cannot_inject_smtp_commands(server, pipelining):
+    conn = connection(server)
+    conn.smtp = conn._open()
+    if pipelining:
+        conn.smtp.esmtp_features["pipelining"] = ""
+    with pytest.raises(PermanentFailure):
+        send(conn, "x@example.org>\r\nRCPT TO:<victim@example.org")
+    send(conn, "ok@example.org")
+    assert [r.rcpt for r in server.received] == ["ok@example.org"]
