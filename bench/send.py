@@ -14,6 +14,7 @@ Figures printed:
   duplicate bound of a crash (FLUSH_EVERY x concurrency per killed worker).
 
 Run: .venv/bin/python bench/send.py [--subscribers 20000] [--workers 1 2] [--rss 200000]
+(BENCH_CONCURRENCY=8 threads per worker, BENCH_BATCH=100 for SEND_BATCH_SIZE).
 Needs `smtp-sink` (Debian package `postfix`; installed when missing if run as root).
 """
 
@@ -57,7 +58,8 @@ from newsletter.sends.deliver import FLUSH_EVERY  # noqa: E402
 from tests.conftest import create_postgres_database, drop_postgres_database  # noqa: E402
 from tests.live import free_port, stack_environment  # noqa: E402
 
-CONCURRENCY = 4  # threads per worker process = SMTP connections per worker
+# Threads per worker process = SMTP connections per worker.
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 REDIS = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BROKER = os.environ.get("NEWSLETTER_TEST_BROKER_URL", REDIS)
 
@@ -154,6 +156,7 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             NEWSLETTER_REDIS_URL=REDIS,
             NEWSLETTER_SMTP_URL=f"smtp://127.0.0.1:{sink_port}",
             NEWSLETTER_SMTP_POOL_SIZE=str(CONCURRENCY),
+            NEWSLETTER_SEND_BATCH_SIZE=os.environ.get("BENCH_BATCH", "100"),
             NEWSLETTER_FROM_ADDRESS="Bench <news@example.org>",
         )
         command = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool=threads",
