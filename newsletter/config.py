@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "RETURN_PATH_DOMAIN": "",
     "SEND_RATE": 0,
     "SMTP_POOL_SIZE": 4,
+    "SEND_BATCH_SIZE": 100,  # recipients claimed per send task
+    "SEND_RETRY_DELAY": 60,  # seconds before the first retry after a 4xx; doubles each time
+    "SEND_MAX_ATTEMPTS": 6,  # then the delivery fails
+    "SEND_CLAIM_TIMEOUT": 300,  # seconds a silent claim is kept before others may take it
     "BOUNCE_MAILBOX": "",
     "TRACKING": "on",
     "DKIM_SELECTOR": "",
@@ -79,6 +83,10 @@ class Settings:
     return_path_domain: str
     send_rate: float
     smtp_pool_size: int
+    send_batch_size: int
+    send_retry_delay: float
+    send_max_attempts: int
+    send_claim_timeout: float
     bounce_mailbox: str
     tracking: bool
     dkim_selector: str
@@ -207,6 +215,14 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
         return_path_domain=str(cfg["RETURN_PATH_DOMAIN"] or ""),
         send_rate=_number("SEND_RATE", cfg["SEND_RATE"], float, minimum=0),
         smtp_pool_size=int(_number("SMTP_POOL_SIZE", cfg["SMTP_POOL_SIZE"], int, minimum=1)),
+        send_batch_size=int(_number("SEND_BATCH_SIZE", cfg["SEND_BATCH_SIZE"], int, minimum=1)),
+        send_retry_delay=_number("SEND_RETRY_DELAY", cfg["SEND_RETRY_DELAY"], float, minimum=0),
+        send_max_attempts=int(
+            _number("SEND_MAX_ATTEMPTS", cfg["SEND_MAX_ATTEMPTS"], int, minimum=1)
+        ),
+        send_claim_timeout=_number(
+            "SEND_CLAIM_TIMEOUT", cfg["SEND_CLAIM_TIMEOUT"], float, minimum=1
+        ),
         bounce_mailbox=bounce_mailbox,
         tracking=_flag("TRACKING", cfg["TRACKING"]),
         dkim_selector=str(cfg["DKIM_SELECTOR"] or ""),

@@ -11,11 +11,14 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app
+from kombu import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .broker import TRANSPORT
 from .config import Settings
+
+SEND_QUEUE = "sends"
 
 
 def init_celery(app: Flask, settings: Settings) -> Celery:
@@ -39,9 +42,22 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],
-        "task_ignore_result": False,
+        # Nobody reads task return values (state lives in the database); tasks that are
+        # awaited (system.ping) opt back in.
+        "task_ignore_result": True,
         "result_expires": 3600,
+        # Sends get their own queue, so a big send never delays a confirmation email
+        # and workers can be dedicated to it (`-Q sends`); a plain worker consumes both.
+        "task_queues": (Queue("celery"), Queue(SEND_QUEUE)),
+        "task_default_queue": "celery",
+        "task_routes": {"sends.*": {"queue": SEND_QUEUE}},
+        # One message reserved per process: with late acks a prefetched batch task is
+        # stuck behind a running one, while an idle worker on another host could run it.
         "worker_prefetch_multiplier": 1,
+        # Redis re-delivers an un-acked message (a worker killed mid-batch) after this
+        # long. It must exceed the longest task (a batch takes seconds) or a slow task
+        # would run twice; the dispatcher on beat rescues a stuck send long before.
+        "broker_transport_options": {"visibility_timeout": 600},
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "include": ["worker.tasks"],

@@ -6,7 +6,10 @@ builds the app once per worker process, as the Flask + Celery pattern does.
 
 from newsletter import create_app
 
+from .beat import SCHEDULE
+
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
+celery.conf.beat_schedule = SCHEDULE
 
 __all__ = ["celery", "flask_app"]

@@ -1,7 +1,8 @@
 """Turning posts into an issue; per-subscriber content; previews and test sends."""
 
+from newsletter.categories import allowed_categories
+
 from .content import (
-    allowed_categories,
     branding_from_settings,
     build_issue_content,
     posts_for_subscriber,

@@ -1,4 +1,5 @@
-"""`newsletter issues create|schedule|cancel`: the command-line face of the issue services."""
+"""`newsletter issues create|schedule|send|pause|resume|cancel|stats`: the command-line face
+of the issue and send services."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from newsletter.db import get_db  # the main CLI has pushed an app context
 
 from .errors import ComposeError, InvalidTransition, IssueNotFound
-from .issues import aware, cancel_issue, create_issue, schedule_issue, undated_post_count
+from .issues import aware, create_issue, schedule_issue, undated_post_count
 
 issues = click.Group("issues", help="Create, schedule and send issues.")
 
@@ -83,13 +84,101 @@ def schedule_command(issue_id: int, at: str) -> None:
     click.echo(f"issue {issue.id} scheduled for {issue.send_at.isoformat()}", err=True)
 
 
+def _control(action: str, issue_id: int) -> None:
+    from newsletter.sends import control
+
+    try:
+        with get_db().session_scope() as session:
+            getattr(control, action)(session, issue_id=issue_id)
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+
+
+@issues.command("send")
+@click.argument("issue_id", type=int)
+@click.option("--wait", is_flag=True, help="Show progress until the send ends.")
+@click.option("--strict", is_flag=True, help="With --wait: exit non-zero if any delivery failed.")
+def send_command(issue_id: int, wait: bool, strict: bool) -> None:
+    """Start sending an issue now (workers do the sending)."""
+    _control("send_now", issue_id)
+    click.echo(f"issue {issue_id} is sending", err=True)
+    if wait:
+        _wait(issue_id, strict=strict)
+
+
+def _wait(issue_id: int, *, strict: bool, every: float = 1.0) -> None:
+    """Redraw one progress line until the issue leaves `sending`."""
+    import time
+
+    from newsletter.sends.stats import issue_stats
+
+    while True:
+        with get_db().session_scope() as session:
+            stats = issue_stats(session, issue_id)
+        done = stats["sent"] + stats["failed"] + stats["skipped"]
+        total = stats["recipients"] or 1
+        width = 30
+        bar = "#" * int(width * done / total)
+        click.echo(
+            f"\r[{bar:<{width}}] {done}/{stats['recipients']}  sent {stats['sent']}  "
+            f"failed {stats['failed']}  skipped {stats['skipped']}  "
+            f"{stats['rate_per_s']:.0f}/s ",
+            nl=False,
+            err=True,
+        )
+        if stats["status"] != "sending":
+            break
+        time.sleep(every)
+    click.echo(f"\nissue {issue_id} {stats['status']}", err=True)
+    if stats["status"] in ("paused", "cancelled"):
+        raise click.ClickException(f"issue {issue_id} ended {stats['status']}")
+    if strict and stats["failed"]:
+        raise click.ClickException(f"{stats['failed']} deliveries failed")
+
+
+@issues.command("pause")
+@click.argument("issue_id", type=int)
+def pause_command(issue_id: int) -> None:
+    """Pause a running send; `resume` carries on where it stopped."""
+    _control("pause", issue_id)
+    click.echo(f"issue {issue_id} paused", err=True)
+
+
+@issues.command("resume")
+@click.argument("issue_id", type=int)
+def resume_command(issue_id: int) -> None:
+    """Resume a paused send."""
+    _control("resume", issue_id)
+    click.echo(f"issue {issue_id} sending", err=True)
+
+
 @issues.command("cancel")
 @click.argument("issue_id", type=int)
 def cancel_command(issue_id: int) -> None:
     """Cancel an issue that has not finished sending."""
+    _control("cancel", issue_id)
+    click.echo(f"issue {issue_id} cancelled", err=True)
+
+
+@issues.command("stats")
+@click.argument("issue_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats_command(issue_id: int, as_json: bool) -> None:
+    """Delivery figures of an issue."""
+    import json
+
+    from newsletter.sends.stats import issue_stats
+
     try:
         with get_db().session_scope() as session:
-            issue = cancel_issue(session, issue_id=issue_id)
-    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+            stats = issue_stats(session, issue_id)
+    except IssueNotFound as exc:
         raise _fail(exc) from None
-    click.echo(f"issue {issue.id} cancelled", err=True)
+    if as_json:
+        click.echo(json.dumps(stats))
+        return
+    click.echo(
+        f"status {stats['status']}\nrecipients {stats['recipients']}\nsent {stats['sent']}\n"
+        f"failed {stats['failed']}\nskipped {stats['skipped']}\n"
+        f"remaining {stats['remaining']}\nrate {stats['rate_per_s']}/s"
+    )

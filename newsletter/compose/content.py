@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.categories import allowed_categories, post_matches, subscriber_choices
 from newsletter.config import Settings
-from newsletter.models import Issue, IssueItem, Subscriber, subscriber_categories
+from newsletter.models import Issue, IssueItem, Subscriber
 from newsletter.render import Branding, IssueContent, PostBlock
 
-from .posts import expand_categories, most_specific, post_matches
+from .posts import most_specific
 
 
 def branding_from_settings(settings: Settings) -> Branding:
@@ -28,24 +26,6 @@ def archive_url(base_url: str, issue: Issue) -> str | None:
     return f"{base_url.rstrip('/')}/archive/{issue.slug}" if issue.slug else None
 
 
-def allowed_categories(session: Session, category_ids: Iterable[int]) -> set[int] | None:
-    """What a subscriber's choice lets through: None (everything) or ids with descendants."""
-    chosen = list(category_ids)
-    if not chosen:
-        return None
-    return expand_categories(session, chosen)
-
-
-def subscriber_category_ids(session: Session, subscriber_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(subscriber_categories.c.category_id).where(
-                subscriber_categories.c.subscriber_id == subscriber_id
-            )
-        )
-    )
-
-
 def posts_for_subscriber(
     session: Session, issue: Issue, subscriber: Subscriber | None
 ) -> list[IssueItem]:
@@ -57,7 +37,9 @@ def posts_for_subscriber(
     """
     if subscriber is None:
         return list(issue.items)
-    allowed = allowed_categories(session, subscriber_category_ids(session, subscriber.id))
+    allowed = allowed_categories(
+        session, subscriber_choices(session, [subscriber.id]).get(subscriber.id, [])
+    )
     return [
         item for item in issue.items if post_matches((c.id for c in item.post.categories), allowed)
     ]

@@ -1,9 +1,9 @@
-"""Issue services: create, edit (drafts only), reorder, and the schedule/cancel transitions.
+"""Issue services: create, edit (drafts only), reorder; status changes are in sends.lifecycle.
 
-Every change to an issue starts with a conditional UPDATE on its status. That
-UPDATE is the claim, not the read before it: on PostgreSQL it locks the row until
-commit, so an edit can never slip in after a concurrent schedule or send moved
-the issue out of draft.
+Every change to an issue starts with a conditional UPDATE on its status
+(`lifecycle.claim`). That UPDATE is the claim, not the read before it: on
+PostgreSQL it locks the row until commit, so an edit can never slip in after a
+concurrent schedule or send moved the issue out of draft.
 """
 
 from __future__ import annotations
@@ -12,31 +12,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.models import Issue, IssueItem, IssueStatus, ItemMode, Post, utcnow
+from newsletter.categories import expand_categories
+from newsletter.models import Issue, IssueItem, IssueStatus, ItemMode, Post
 from newsletter.posts.slugs import slugify, unique_slug
+from newsletter.sends import lifecycle
 
-from .errors import ComposeError, InvalidSchedule, InvalidTransition, IssueNotFound
+from .errors import ComposeError, IssueNotFound
 from .paging import Page, clamp_limit, decode_cursor, encode_cursor
-from .posts import (
-    category_ids_by_name,
-    check_text,
-    expand_categories,
-    get_posts,
-    in_categories,
-)
+from .posts import category_ids_by_name, check_text, get_posts, in_categories
 
 MAX_SUBJECT = 300
 MAX_PREHEADER = 300
 MAX_MARKDOWN = 100_000
 # An issue is read in one sitting; more than this is almost certainly a mistake.
 MAX_ITEMS = 100
-EDITABLE = (IssueStatus.DRAFT,)
-CANCELLABLE = (IssueStatus.DRAFT, IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED)
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]")
 
 
@@ -230,33 +224,6 @@ def create_issue(
     return issue
 
 
-def _claim_draft(session: Session, issue_id: int, *, action: str) -> None:
-    """Take the issue for an edit, or explain why it cannot be edited."""
-    moved = _rowcount(
-        session,
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.status.in_(EDITABLE))
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False),
-    )
-    if moved != 1:
-        _refuse(session, issue_id, action=action)
-
-
-def _rowcount(session: Session, stmt: Any) -> int:
-    """Rows an UPDATE matched: the answer to "did we win the claim?"."""
-    result = cast("CursorResult[Any]", session.execute(stmt))
-    return int(result.rowcount)
-
-
-def _refuse(session: Session, issue_id: int, *, action: str) -> None:
-    # The UPDATE matched nothing, so there is nothing to undo; just say why.
-    status = session.scalar(select(Issue.status).where(Issue.id == issue_id))
-    if status is None:
-        raise IssueNotFound(issue_id)
-    raise InvalidTransition(issue_id, action=action, status=str(status))
-
-
 def update_issue(
     session: Session,
     *,
@@ -295,7 +262,7 @@ def update_issue(
     if specs is not None:
         get_posts(session, [s.post_id for s in specs])  # unknown ids fail before any write
 
-    _claim_draft(session, issue_id, action="edited")
+    lifecycle.touch_draft(session, issue_id=issue_id, action="edited")
     if values:
         session.execute(
             update(Issue)
@@ -394,65 +361,25 @@ def assign_slug(session: Session, issue: Issue) -> str:
 def schedule_issue(
     session: Session, *, issue_id: int, send_at: datetime, now: datetime | None = None
 ) -> Issue:
-    """draft -> scheduled; a beat tick starts the send when send_at comes."""
-    if send_at.tzinfo is None:
-        raise InvalidSchedule("send_at needs a timezone (e.g. 2026-03-01T09:00:00+01:00)")
-    try:
-        send_at = send_at.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise InvalidSchedule("send_at is out of range") from None
-    if send_at <= (now or utcnow()):
-        raise InvalidSchedule("send_at must be in the future")
-    moved = _rowcount(
-        session,
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.status == IssueStatus.DRAFT)
-        .values(status=IssueStatus.SCHEDULED, send_at=send_at, updated_at=utcnow())
-        .execution_options(synchronize_session=False),
-    )
-    if moved != 1:
-        _refuse(session, issue_id, action="scheduled")
-    issue = get_issue(session, issue_id)
-    session.refresh(issue)
-    if not issue.items:
-        # Checked under the claim, so no concurrent edit can empty the issue afterwards.
-        session.rollback()
-        raise ComposeError("the issue has no posts; add at least one before scheduling")
-    assign_slug(session, issue)
-    session.commit()
-    return issue
+    """draft -> scheduled (see newsletter.sends.lifecycle); a beat tick starts the send."""
+    lifecycle.schedule(session, issue_id=issue_id, send_at=send_at, now=now)
+    return _fresh(session, issue_id)
 
 
 def unschedule_issue(session: Session, *, issue_id: int) -> Issue:
     """scheduled -> draft, so the author can edit again before the send starts."""
-    moved = _rowcount(
-        session,
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.status == IssueStatus.SCHEDULED)
-        .values(status=IssueStatus.DRAFT, send_at=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False),
-    )
-    if moved != 1:
-        _refuse(session, issue_id, action="moved back to draft")
-    session.commit()
-    issue = get_issue(session, issue_id)
-    session.refresh(issue)
-    return issue
+    lifecycle.unschedule(session, issue_id=issue_id)
+    return _fresh(session, issue_id)
 
 
 def cancel_issue(session: Session, *, issue_id: int) -> Issue:
-    """Any issue that has not finished may be cancelled; a running send stops at its
-    next batch, because send tasks re-check the status before each one."""
-    moved = _rowcount(
-        session,
-        update(Issue)
-        .where(Issue.id == issue_id, Issue.status.in_(CANCELLABLE))
-        .values(status=IssueStatus.CANCELLED, updated_at=utcnow())
-        .execution_options(synchronize_session=False),
-    )
-    if moved != 1:
-        _refuse(session, issue_id, action="cancelled")
-    session.commit()
+    """Any issue that has not finished may be cancelled; a running send stops within a
+    few messages."""
+    lifecycle.cancel(session, issue_id=issue_id)
+    return _fresh(session, issue_id)
+
+
+def _fresh(session: Session, issue_id: int) -> Issue:
     issue = get_issue(session, issue_id)
     session.refresh(issue)
     return issue

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from newsletter import categories
+from newsletter.categories import expand_categories
 from newsletter.models import Category, Post, post_categories
 
 from .errors import ComposeError
@@ -23,29 +25,6 @@ def check_text(value: str, *, field: str) -> str:
     except UnicodeEncodeError:
         raise ComposeError(f"the {field} is not valid Unicode") from None
     return value
-
-
-def category_tree(session: Session) -> dict[int, list[int]]:
-    """Children by parent id; the category table is small enough to read whole."""
-    children: dict[int, list[int]] = {}
-    for cat_id, parent_id in session.execute(select(Category.id, Category.parent_id)):
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(cat_id)
-    return children
-
-
-def expand_categories(session: Session, category_ids: Iterable[int]) -> set[int]:
-    """The given categories and all their descendants ("AI" also means "AI: LLMs")."""
-    children = category_tree(session)
-    found: set[int] = set()
-    stack = list(category_ids)
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue  # a cycle in parent links must not loop forever
-        found.add(current)
-        stack.extend(children.get(current, ()))
-    return found
 
 
 def most_specific(categories: Iterable[Category]) -> list[Category]:
@@ -68,16 +47,13 @@ def most_specific(categories: Iterable[Category]) -> list[Category]:
 
 
 def category_ids_by_name(session: Session, names: Iterable[str]) -> list[int]:
-    """Ids for full category names; an unknown name is an error, not an empty filter."""
-    wanted = [" ".join(check_text(n, field="category").split()) for n in names if n and n.strip()]
-    if not wanted:
-        return []
-    stmt = select(Category.name, Category.id).where(Category.name.in_(wanted))
-    rows = {name: cat_id for name, cat_id in session.execute(stmt)}
-    missing = [n for n in wanted if n not in rows]
-    if missing:
-        raise ComposeError(f"no such category: {missing[0]!r}")
-    return [rows[n] for n in wanted]
+    """Ids for full category names (see newsletter.categories); raises ComposeError for an
+    unknown name or text a database cannot store."""
+    checked = [check_text(n, field="category") for n in names]
+    try:
+        return categories.category_ids_by_name(session, checked)
+    except categories.UnknownCategory as exc:
+        raise ComposeError(f"no such category: {exc.name!r}") from None
 
 
 def in_categories(category_ids: Iterable[int]) -> ColumnElement[bool]:
@@ -164,13 +140,6 @@ def get_posts(session: Session, post_ids: Sequence[int]) -> list[Post]:
     if missing:
         raise ComposeError(f"no such post: {missing[0]}")
     return [found[i] for i in post_ids]
-
-
-def post_matches(post_category_ids: Iterable[int], allowed: set[int] | None) -> bool:
-    """`allowed` None means the subscriber chose nothing, which means everything."""
-    if allowed is None:
-        return True
-    return any(c in allowed for c in post_category_ids)
 
 
 def set_post_date(session: Session, *, post_id: int, published_at: datetime | None) -> Post:

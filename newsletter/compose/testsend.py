@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -10,8 +9,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.mail.message import MessageTemplate, Recipient
+from newsletter.mail import envelope
+from newsletter.mail.message import Recipient
 from newsletter.mail.transport import EmailSender, SendError
+from newsletter.subscribers.tokens import unsubscribe_url
 
 from .errors import ComposeError, TestSendError
 from .issues import get_issue
@@ -64,26 +65,29 @@ def send_test(
     issue = get_issue(session, issue_id, with_posts=True)
     rendered, _count = render_issue_email(session, issue, settings=settings)
     rendered = replace(rendered, subject=TEST_PREFIX + rendered.subject)
-    domain = settings.return_domain
-    template = MessageTemplate.build(
-        rendered,
-        from_address=settings.from_address,
-        list_id=f"newsletter.{domain}",
-        feedback_id=f"issue{issue.id}:test:newsletter",
-    )
+    template = envelope.test_template(rendered, settings, issue_id=issue.id)
     links = neutral_values(settings)
     for address in addresses:
-        message = template.personalise(
-            Recipient(
-                email=address,
-                name="",
-                message_id=f"<test.{issue.id}.{secrets.token_hex(8)}@{domain}>",
-                unsubscribe_url=links["unsubscribe_url"],
-                preferences_url=links["preferences_url"],
-            )
+        message = envelope.seal(
+            settings,
+            template.personalise(
+                Recipient(
+                    email=address,
+                    name="",
+                    message_id=envelope.new_message_id(settings, "test", issue.id),
+                    # A signed link for nobody (id 0): a one-click POST to it answers 200 and
+                    # changes nothing, as RFC 8058 receivers expect of every List-Unsubscribe.
+                    unsubscribe_url=unsubscribe_url(0, address),
+                    preferences_url=links["preferences_url"],
+                )
+            ),
         )
         try:
-            sender.send(envelope_from=settings.from_email, recipients=[address], message=message)
+            sender.send(
+                envelope_from=envelope.envelope_sender(settings),
+                recipients=[address],
+                message=message,
+            )
         except SendError as exc:
             raise TestSendError(f"the mail server refused the test to {address}: {exc}") from None
     return addresses

@@ -40,8 +40,9 @@ class Delivery(TimestampMixin, Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     variant: Mapped[str] = mapped_column(String(64), default="")
     attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)  # or why it was skipped
+    claimed_at: Mapped[datetime | None]  # renewed while a worker holds the claim
+    next_attempt_at: Mapped[datetime | None]  # a pending retry waits until then
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -24,6 +24,27 @@
     });
   });
 
+  // Send progress: poll the stats while the issue is sending.
+  var progress = document.getElementById("send-progress");
+  if (progress) {
+    var showProgress = function () {
+      fetch(progress.getAttribute("data-stats-url"), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          var done = s.sent + s.failed + s.skipped;
+          var pct = s.recipients ? Math.floor((100 * done) / s.recipients) : 100;
+          document.getElementById("send-bar").value = pct;
+          document.getElementById("send-percent").textContent = pct + "%";
+          document.getElementById("send-figures").textContent =
+            s.status + ": " + s.sent + " sent, " + s.failed + " failed, " + s.skipped +
+            " skipped, " + s.remaining + " remaining of " + s.recipients + " (" + s.rate_per_s + "/s)";
+          if (s.status === "sending") window.setTimeout(showProgress, 1000);
+        })
+        .catch(function () { window.setTimeout(showProgress, 3000); });
+    };
+    showProgress();
+  }
+
   var form = document.getElementById("issue-form");
   if (!form || form.querySelector("fieldset[disabled]")) return;
 

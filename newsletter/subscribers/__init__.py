@@ -1,7 +1,7 @@
 """Subscribers: signup with double opt-in, preferences, unsubscribe, suppression, import/export.
 
-The send pipeline needs only `is_mailable` (the send-time check), the
-`eligible_subscribers_query` (who gets an issue), `unsubscribe_url` /
+The send pipeline needs only `is_mailable` (the send-time check; who gets an
+issue is newsletter.sends.audience), `unsubscribe_url` /
 `preferences_url` (personal links) and `suppress` (bounces and complaints).
 """
 
@@ -16,7 +16,6 @@ from .errors import (
 from .service import (
     SignupResult,
     confirm,
-    eligible_subscribers_query,
     is_mailable,
     subscribe,
     unsubscribe,
@@ -36,7 +35,6 @@ __all__ = [
     "SubscriberNotFound",
     "confirm",
     "confirm_url",
-    "eligible_subscribers_query",
     "email_hash",
     "is_mailable",
     "is_suppressed",

@@ -1,37 +1,27 @@
-"""Categories a subscriber can choose: the post categories, named by their full name."""
+"""Categories a subscriber can choose, by full name; the tree itself is newsletter.categories."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.categories import UnknownCategory, all_categories, category_ids_by_name
 from newsletter.models import Category
 
 from .errors import InvalidInput
 
-
-def all_categories(session: Session) -> list[Category]:
-    return list(session.scalars(select(Category).order_by(Category.name)))
-
-
-def category_ids_by_name(session: Session) -> dict[str, int]:
-    """Lower-cased full name -> id; categories are few, so one query serves a whole import."""
-    return {name.lower(): cid for cid, name in session.execute(select(Category.id, Category.name))}
+__all__ = ["all_categories", "resolve_categories"]
 
 
 def resolve_categories(session: Session, names: Iterable[str]) -> list[Category]:
-    """Categories by full name (case-insensitive); an unknown name is an error, not ignored."""
-    wanted = [n.strip() for n in names if n and n.strip()]
-    if not wanted:
+    """Categories by full name (case-insensitive), sorted by name; raises InvalidInput for
+    an unknown name (never ignored)."""
+    try:
+        ids = category_ids_by_name(session, names)
+    except UnknownCategory as exc:
+        raise InvalidInput(str(exc)) from None
+    if not ids:
         return []
-    by_name = {c.name.lower(): c for c in all_categories(session)}
-    unknown = [n for n in wanted if n.lower() not in by_name]
-    if unknown:
-        raise InvalidInput(f"unknown category: {unknown[0]!r}")
-    seen: dict[int, Category] = {}
-    for n in wanted:
-        category = by_name[n.lower()]
-        seen[category.id] = category
-    return sorted(seen.values(), key=lambda c: c.name)
+    by_id = {c.id: c for c in all_categories(session)}
+    return sorted((by_id[i] for i in ids), key=lambda c: c.name)

@@ -8,7 +8,6 @@ carries RFC 8058 one-click headers like every issue.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -116,25 +115,25 @@ def _send(
     with_list_headers: bool,
 ) -> None:
     from newsletter.compose.content import branding_from_settings
-    from newsletter.mail.message import MessageTemplate, Recipient
+    from newsletter.mail import envelope
+    from newsletter.mail.message import Recipient
     from newsletter.render import render_transactional
 
     settings = current_app.extensions["settings"]
     rendered = render_transactional(template, context, branding_from_settings(settings))
-    domain = settings.from_email.rpartition("@")[2] or "localhost"
-    message = MessageTemplate.build(
-        rendered,
-        from_address=settings.from_address,
-        list_id=f"newsletter.{domain}",
-        feedback_id=f"{template}:transactional:newsletter",
-        bulk=False,
+    message = envelope.transactional_template(
+        rendered, settings, kind=template, list_mail=with_list_headers
     ).personalise(
         Recipient(
             email=subscriber.email,
             name=subscriber.name,
-            message_id=f"<{template}.{subscriber.id}.{secrets.token_hex(8)}@{domain}>",
+            message_id=envelope.new_message_id(settings, template, subscriber.id),
             unsubscribe_url=context.get("unsubscribe_url", "") if with_list_headers else "",
             preferences_url=context.get("preferences_url", ""),
         )
     )
-    sender.send(envelope_from=settings.from_email, recipients=[subscriber.email], message=message)
+    sender.send(
+        envelope_from=envelope.envelope_sender(settings),
+        recipients=[subscriber.email],
+        message=envelope.seal(settings, message),
+    )

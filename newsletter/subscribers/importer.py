@@ -32,6 +32,7 @@ from sqlalchemy import String, Table, any_, bindparam, func, insert, select, tex
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from newsletter.categories import name_index, normalize_name
 from newsletter.models import (
     Event,
     EventKind,
@@ -45,7 +46,6 @@ from newsletter.models import (
 from newsletter.queue import enqueue_after_commit
 from newsletter.storable import unstorable
 
-from .categories import category_ids_by_name
 from .errors import InvalidInput, SubscriberError
 from .service import MAX_NAME
 from .suppression import REASON_FOR_STATUS, email_hash
@@ -134,13 +134,13 @@ def import_csv(
     """Import subscribers from a CSV byte stream; commits once at the end."""
     now = now or utcnow()
     report = ImportReport()
-    by_name = category_ids_by_name(session)
+    by_name = name_index(session)
     extra_ids: set[int] = set()
     for name in categories:
         if name.strip():
-            if name.strip().lower() not in by_name:
+            if normalize_name(name) not in by_name:
                 raise InvalidInput(f"unknown category: {name.strip()!r}")
-            extra_ids.add(by_name[name.strip().lower()])
+            extra_ids.add(by_name[normalize_name(name)])
     writer = _BatchWriter(session, report, confirmed=confirmed, source=source, now=now)
     try:
         batch: dict[str, _Record] = {}
@@ -265,7 +265,7 @@ def _parse_row(line: int, values: dict[str, str], by_name: dict[str, int]) -> _R
         part = part.strip()
         if not part:
             continue
-        category_id = by_name.get(part.lower())
+        category_id = by_name.get(normalize_name(part))
         if category_id is None:
             raise InvalidInput(f"unknown category {part!r}")
         category_ids.add(category_id)

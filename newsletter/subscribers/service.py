@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,6 @@ from newsletter.models import (
     Subscriber,
     SubscriberStatus,
     SuppressionReason,
-    subscriber_categories,
     utcnow,
 )
 from newsletter.queue import enqueue_after_commit
@@ -308,39 +307,6 @@ def is_mailable(session: Session, subscriber_id: int) -> bool:
     if row is None or row.status is not SubscriberStatus.ACTIVE:
         return False
     return get_suppression(session, row.email) is None
-
-
-def eligible_subscribers_query(
-    *,
-    category_ids: Sequence[int] | None = None,
-    after_id: int = 0,
-    up_to_id: int | None = None,
-    frequency: Frequency | None = None,
-) -> Select[Subscriber]:
-    """Active subscribers in id order from a checkpoint, for the send pipeline to page through.
-
-    `category_ids`: the issue's categories; a subscriber who chose none gets
-    everything, one who chose some gets the issue only if it shares one with them.
-    Suppressed addresses are never active (see suppression.py), and `is_mailable`
-    re-checks each one at send time.
-    """
-    query = (
-        select(Subscriber)
-        .where(Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.id > after_id)
-        .order_by(Subscriber.id)
-    )
-    if up_to_id is not None:
-        query = query.where(Subscriber.id <= up_to_id)
-    if frequency is not None:
-        query = query.where(Subscriber.frequency == frequency)
-    if category_ids is not None:
-        chose_any = exists().where(subscriber_categories.c.subscriber_id == Subscriber.id)
-        chose_these = exists().where(
-            subscriber_categories.c.subscriber_id == Subscriber.id,
-            subscriber_categories.c.category_id.in_(list(category_ids)),
-        )
-        query = query.where(or_(~chose_any, chose_these))
-    return query
 
 
 def _record(

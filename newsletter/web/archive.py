@@ -11,16 +11,17 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from markupsafe import escape
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from newsletter.compose.content import branding_from_settings, build_issue_content
 from newsletter.compose.preview import fill_rendered, neutral_values
 from newsletter.db import get_session
-from newsletter.models import Issue, IssueItem, IssueStatus, Post
+from newsletter.models import Delivery, DeliveryStatus, Issue, IssueItem, IssueStatus, Post
 from newsletter.render import markdown_to_html, render_issue
 
 bp = Blueprint("archive", __name__)
+STARTED = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.CANCELLED)
 FEED_ENTRIES = 20
 ARCHIVE_CSP = (
     "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
@@ -58,8 +59,19 @@ def issue(slug: str) -> Response:
     conditions = [Issue.slug == slug[:200]]
     if slug.isdigit() and int(slug) < 2**31:
         conditions.append((Issue.id == int(slug)) & Issue.slug.is_(None))
+    # The web version exists from the first message sent: the "view in your browser"
+    # link of the earliest recipients must not be a 404 while the send goes on.
+    first_sent = exists().where(
+        Delivery.issue_id == Issue.id, Delivery.status == DeliveryStatus.SENT
+    )
     found = session.scalars(
-        select(Issue).where(Issue.status == IssueStatus.SENT, or_(*conditions))
+        select(Issue).where(
+            or_(*conditions),
+            or_(
+                Issue.status == IssueStatus.SENT,
+                Issue.status.in_(STARTED) & first_sent,
+            ),
+        )
     ).first()
     if found is None:
         abort(404)

@@ -611,3 +611,43 @@ def cancel(issue_id: int) -> BaseResponse | tuple[str, int]:
         return _conflict(exc)
     flash("Issue cancelled.", "info")
     return redirect(url_for("compose.editor", issue_id=issue_id))
+
+
+# --- sending -----------------------------------------------------------------------------
+
+_SEND_ACTIONS = {
+    "send": ("send_now", "Sending: progress shows below."),
+    "pause": ("pause", "Paused. Resume to carry on where it stopped."),
+    "resume": ("resume", "Sending again."),
+}
+
+
+@bp.post("/issues/<int:issue_id>/<any(send, pause, resume):action>")
+@role_required(Role.AUTHOR)
+def send_action(issue_id: int, action: str) -> BaseResponse | tuple[str, int]:
+    from newsletter.sends import control
+
+    issue = _issue_or_404(issue_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name, message = _SEND_ACTIONS[action]
+    try:
+        getattr(control, name)(get_session(), issue_id=issue_id)
+    except InvalidTransition as exc:
+        return render_template(
+            "web/error.html", status=409, title="Not possible now", message=str(exc)
+        ), 409
+    except ComposeError as exc:
+        return _render_editor(issue, error=str(exc), status=422)
+    flash(message, "info")
+    return redirect(url_for("compose.editor", issue_id=issue_id))
+
+
+@bp.get("/issues/<int:issue_id>/stats.json")
+@role_required(Role.AUTHOR)
+def send_stats(issue_id: int) -> Any:
+    """The progress the editor polls while an issue is sending (same shape as the API)."""
+    from newsletter.sends.stats import issue_stats
+
+    _issue_or_404(issue_id)
+    return issue_stats(get_session(), issue_id)

@@ -48,7 +48,12 @@ def test_welcome_email_carries_one_click_headers(app, db_session, sender):
     sub = make(db_session, status=SubscriberStatus.ACTIVE)
     assert send_welcome(db_session, subscriber_id=sub.id, sender=sender) is True
     message = parse(sender.outbox[0].message)
-    assert re.fullmatch(r"<http://localhost/unsubscribe/[\w.-]+>", message["List-Unsubscribe"])
+    # https one-click first, then the mailto (RFC 2369 / RFC 8058), from mail/envelope.py.
+    assert re.fullmatch(
+        r"<http://localhost/unsubscribe/[\w.-]+>, <mailto:unsubscribe@[\w.-]+\?subject=unsubscribe>",
+        message["List-Unsubscribe"],
+    )
+    assert message["List-Id"] and message["Feedback-ID"] and message["Message-ID"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(("plain",)).get_content()
     assert "http://localhost/preferences/" in text

@@ -19,7 +19,6 @@ from newsletter.subscribers import (
     InvalidEmail,
     InvalidInput,
     confirm,
-    eligible_subscribers_query,
     is_mailable,
     is_suppressed,
     subscribe,
@@ -158,27 +157,3 @@ def test_disposable_and_role_addresses_are_allowed_but_flagged(app, db_session, 
     assert sub.is_disposable and sub.is_role_address
     plain = db_session.get(Subscriber, subscribe(db_session, email="ada@example.org").subscriber_id)
     assert not plain.is_disposable and not plain.is_role_address
-
-
-def test_eligible_query_respects_status_and_categories(app, db_session, categories, tasks):
-    def active(email, cats=()):
-        sub = db_session.get(
-            Subscriber, subscribe(db_session, email=email, categories=list(cats)).subscriber_id
-        )
-        confirm(db_session, token=confirm_token(sub))
-        return sub
-
-    everything = active("all@example.org")
-    china = active("china@example.org", ["China"])
-    ai = active("ai@example.org", ["AI"])
-    gone = active("gone@example.org")
-    unsubscribe(db_session, subscriber_id=gone.id, via="page")
-    subscribe(db_session, email="pending@example.org")
-
-    ids = lambda q: [s.id for s in db_session.scalars(q)]  # noqa: E731
-    assert ids(eligible_subscribers_query()) == [everything.id, china.id, ai.id]
-    assert ids(eligible_subscribers_query(category_ids=[categories["China"].id])) == [
-        everything.id,
-        china.id,
-    ]
-    assert ids(eligible_subscribers_query(after_id=china.id)) == [ai.id]

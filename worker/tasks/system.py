@@ -11,7 +11,7 @@ from sqlalchemy import text
 from newsletter.db import get_db
 
 
-@shared_task(name="system.ping")
+@shared_task(name="system.ping", ignore_result=False)  # its caller waits for the answer
 def ping(payload: str = "") -> dict[str, Any]:
     """Echo the payload with the worker's pid and a database check."""
     with get_db().session_scope() as session:

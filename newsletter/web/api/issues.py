@@ -17,7 +17,6 @@ from newsletter.compose import (
     ItemSpec,
     SubscriberNotFound,
     TestSendError,
-    cancel_issue,
     create_issue,
     get_issue,
     list_issues,
@@ -308,6 +307,111 @@ def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
     return IssueOut.of(issue)
 
 
+class Bounces(BaseModel):
+    hard: int
+    soft: int
+
+
+class Opens(BaseModel):
+    unique: int
+    total: int
+    machine: int
+
+
+class LinkClicks(BaseModel):
+    url: str
+    unique: int
+    total: int
+
+
+class Clicks(BaseModel):
+    unique: int
+    total: int
+    links: list[LinkClicks]
+
+
+class SeriesPoint(BaseModel):
+    at: datetime
+    opens: int
+    clicks: int
+
+
+class StatsOut(BaseModel):
+    """Delivery figures; opens, clicks, bounces, complaints and unsubscribes are zero until
+    tracking and bounce processing fill them."""
+
+    status: IssueStatus
+    recipients: int
+    sent: int
+    failed: int
+    skipped: int
+    remaining: int
+    rate_per_s: float = Field(description="messages accepted per second, last 10 s")
+    bounces: Bounces
+    complaints: int
+    unsubscribes: int
+    opens: Opens
+    clicks: Clicks
+    series: list[SeriesPoint]
+
+
+def _control(action: str, issue_id: int) -> IssueOut:
+    from newsletter.sends import control
+
+    with _domain_errors():
+        issue = getattr(control, action)(get_session(), issue_id=issue_id)
+    return IssueOut.of(issue)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/send",
+    "POST",
+    summary="Start sending now (a draft or a scheduled issue); workers do the sending",
+    tag="issues",
+    response=IssueOut,
+    errors=(409,),
+)
+def send_issue_api(issue_id: int) -> IssueOut:
+    return _control("send_now", issue_id)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/pause",
+    "POST",
+    summary="Pause a running send",
+    tag="issues",
+    response=IssueOut,
+    errors=(409,),
+)
+def pause_issue_api(issue_id: int) -> IssueOut:
+    return _control("pause", issue_id)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/resume",
+    "POST",
+    summary="Resume a paused send from where it stopped",
+    tag="issues",
+    response=IssueOut,
+    errors=(409,),
+)
+def resume_issue_api(issue_id: int) -> IssueOut:
+    return _control("resume", issue_id)
+
+
+@api.operation(
+    "/issues/<int:issue_id>/stats",
+    summary="Delivery progress and figures of an issue",
+    tag="issues",
+    response=StatsOut,
+)
+def issue_stats_api(issue_id: int) -> StatsOut:
+    from newsletter.sends.stats import issue_stats
+
+    with _domain_errors():
+        return StatsOut.model_validate(issue_stats(get_session(), issue_id))
+
+
 @api.operation(
     "/issues/<int:issue_id>/cancel",
     "POST",
@@ -317,6 +421,4 @@ def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
     errors=(409,),
 )
 def cancel_issue_api(issue_id: int) -> IssueOut:
-    with _domain_errors():
-        issue = cancel_issue(get_session(), issue_id=issue_id)
-    return IssueOut.of(issue)
+    return _control("cancel", issue_id)

@@ -1,0 +1,340 @@
+"""How fast does a real send go, next to the raw SMTP limit measured in the same run?
+
+Real parts only: PostgreSQL, Redis (broker + rate-limit store), Celery worker processes
+(`celery -A worker worker --pool=threads`), and Postfix's `smtp-sink` as the SMTP server
+(it accepts and discards; aiosmtpd caps near 300-400 messages/s here and would measure
+itself). The issue has two content variants (half the list chose `AI`, half `China`).
+
+Figures printed:
+- pipeline messages/s, from `issues send` until the last message was accepted
+  (the newest `sent_at` in the ledger), for 1 and for 2 worker processes;
+- the raw limit: plain smtplib sending the same number of pre-built messages over as
+  many reused connections from as many processes as the pipeline uses;
+- the ratio pipeline / raw, the peak RSS of each worker process (VmHWM), and the
+  duplicate bound of a crash (FLUSH_EVERY x concurrency per killed worker).
+
+Run: .venv/bin/python bench/send.py [--subscribers 20000] [--workers 1 2] [--rss 200000]
+(BENCH_CONCURRENCY=8 threads per worker, BENCH_BATCH=100 for SEND_BATCH_SIZE).
+Needs `smtp-sink` (Debian package `postfix`; installed when missing if run as root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from multiprocessing import Process, Queue
+from pathlib import Path
+
+import redis
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from newsletter.compose import create_issue  # noqa: E402
+from newsletter.db import make_engine  # noqa: E402
+from newsletter.models import (  # noqa: E402
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    Post,
+    Subscriber,
+    SubscriberStatus,
+    subscriber_categories,
+)
+from newsletter.posts import get_or_create_categories  # noqa: E402
+from newsletter.sends.deliver import FLUSH_EVERY  # noqa: E402
+from tests.conftest import create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.live import free_port, stack_environment  # noqa: E402
+
+# Threads per worker process = SMTP connections per worker.
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
+REDIS = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+BROKER = os.environ.get("NEWSLETTER_TEST_BROKER_URL", REDIS)
+
+
+def ensure_smtp_sink() -> str:
+    found = shutil.which("smtp-sink") or (
+        "/usr/sbin/smtp-sink" if Path("/usr/sbin/smtp-sink").exists() else None
+    )
+    if found:
+        return found
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-q", "postfix"], check=True, env=env)
+    return shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+
+
+def start_sink(binary: str, port: int) -> subprocess.Popen[bytes]:
+    # -u: drop privileges to this user when run as root; backlog 1024.
+    proc = subprocess.Popen(
+        [binary, "-u", "nobody", f"127.0.0.1:{port}", "1024"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            smtplib.SMTP("127.0.0.1", port, timeout=2).quit()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("smtp-sink did not start")
+
+
+def populate(url: str, n: int) -> int:
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as s:
+        posts = []
+        for title, category in (("Transformers explained", "AI: Large Language Models"),
+                                ("Shenzhen notes", "China")):  # fmt: skip
+            post = Post(title=title, slug=title.lower().replace(" ", "-"),
+                        url=f"https://blog.example.org/{len(posts)}",
+                        html=f"<p>{title}</p>" * 40, excerpt=title)  # fmt: skip
+            post.categories = get_or_create_categories(s, [category])
+            s.add(post)
+            posts.append(post)
+        s.commit()
+        cats = {c.name: c.id for c in get_or_create_categories(s, ["AI", "China"])}
+        issue = create_issue(s, subject="Bench issue", post_ids=[p.id for p in posts])
+        for start in range(0, n, 10_000):
+            rows = [
+                {
+                    "email": f"r{i}@bench.example.org",
+                    "status": SubscriberStatus.ACTIVE,
+                    "name": f"R {i}",
+                }
+                for i in range(start, min(n, start + 10_000))
+            ]
+            s.execute(insert(Subscriber), rows)
+        ids = s.execute(select(Subscriber.id).order_by(Subscriber.id)).scalars().all()
+        links = [
+            {"subscriber_id": sid, "category_id": cats["AI" if k % 2 else "China"]}
+            for k, sid in enumerate(ids)
+        ]
+        for start in range(0, len(links), 10_000):
+            s.execute(insert(subscriber_categories), links[start : start + 10_000])
+        s.commit()
+        issue_id = issue.id
+    engine.dispose()
+    return issue_id
+
+
+def vm_hwm_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, float]:
+    name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
+    url = create_postgres_database(name)
+    try:
+        from newsletter.migrations import upgrade
+
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        issue_id = populate(url, n)
+        for target in {REDIS, BROKER}:
+            redis.Redis.from_url(target).flushdb()
+        env = stack_environment(
+            tmp,
+            NEWSLETTER_DATABASE_URL=url,
+            NEWSLETTER_BROKER_URL=BROKER,
+            NEWSLETTER_REDIS_URL=REDIS,
+            NEWSLETTER_SMTP_URL=f"smtp://127.0.0.1:{sink_port}",
+            NEWSLETTER_SMTP_POOL_SIZE=str(CONCURRENCY),
+            NEWSLETTER_SEND_BATCH_SIZE=os.environ.get("BENCH_BATCH", "100"),
+            NEWSLETTER_FROM_ADDRESS="Bench <news@example.org>",
+        )
+        command = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool=threads",
+                   f"--concurrency={CONCURRENCY}", "--loglevel=WARNING"]  # fmt: skip
+        raw = raw_limit(n, workers, sink_port, real_messages(url, issue_id, env))
+        procs = [
+            subprocess.Popen(
+                [*command, f"--hostname=bench{k}-{uuid.uuid4().hex[:4]}@%h"],
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for k in range(workers)
+        ]
+        time.sleep(6)  # let the workers connect before the clock starts
+        peak = {p.pid: 0 for p in procs}
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                for p in procs:
+                    with contextlib.suppress(OSError):  # the process just ended
+                        peak[p.pid] = max(peak[p.pid], vm_hwm_kb(p.pid))
+                time.sleep(0.5)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        result = subprocess.run(
+            [sys.executable, "-m", "newsletter.cli", "issues", "send", str(issue_id)],
+            env=env, cwd=REPO, capture_output=True, text=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        engine = make_engine(url)
+        deadline = time.monotonic() + 3600
+        with Session(engine) as s:
+            while time.monotonic() < deadline:
+                status = s.scalar(select(Issue.status).where(Issue.id == issue_id))
+                s.commit()
+                if status is IssueStatus.SENT:
+                    break
+                time.sleep(0.5)
+            last = s.scalar(select(func.max(Delivery.sent_at)).where(Delivery.issue_id == issue_id))
+            # "From send": the moment `issues send` moved the issue to sending.
+            began = s.scalar(select(Issue.started_at).where(Issue.id == issue_id))
+            sent = s.scalar(
+                select(func.count()).where(
+                    Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT
+                )
+            )
+        engine.dispose()
+        stop.set()
+        sampler.join()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        assert sent == n, f"{sent} of {n} sent"
+        elapsed = last.timestamp() - began.timestamp()
+        return {
+            "raw": raw,
+            "rate": n / elapsed,
+            "elapsed": elapsed,
+            "rss_mb": max(peak.values()) / 1024,
+        }
+    finally:
+        drop_postgres_database(name)
+
+
+def real_messages(url: str, issue_id: int, env: dict[str, str]) -> list[bytes]:
+    """One personalised message of each content variant, built by the real code."""
+    from newsletter import create_app
+    from newsletter.db import get_db
+    from newsletter.mail.message import Recipient
+    from newsletter.sends import audience, variants
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": url,
+            "BROKER_URL": "memory://",
+            "SECRET_KEY": env["NEWSLETTER_SECRET_KEY"],
+            "INSTANCE_PATH": env["NEWSLETTER_INSTANCE_PATH"],
+            "FROM_ADDRESS": env["NEWSLETTER_FROM_ADDRESS"],
+        }
+    )
+    found = []
+    with app.app_context(), get_db().session_scope() as session:
+        plan = audience.issue_plan(session, issue_id)
+        for post_id, _cats in plan.items:
+            template = variants.render_variant(
+                session, app.extensions["settings"], issue_id=issue_id, post_ids=(post_id,)
+            )
+            recipient = Recipient(
+                email="r1@bench.example.org",
+                name="R 1",
+                message_id=f"<bench.{post_id}@example.org>",
+                unsubscribe_url="https://news.example.org/unsubscribe/" + "t" * 80,
+                preferences_url="https://news.example.org/preferences/" + "t" * 80,
+            )
+            found.append(template.personalise(recipient))
+    return found
+
+
+def _blast(port: int, messages: int, threads: int, bodies: list[bytes], out: Queue) -> None:  # type: ignore[type-arg]
+    def one(count: int) -> None:
+        smtp = smtplib.SMTP("127.0.0.1", port)
+        for i in range(count):
+            body = bodies[i % len(bodies)]
+            smtp.sendmail("bounces@example.org", [f"r{i}@bench.example.org"], body)
+        smtp.quit()
+
+    per = messages // threads
+    workers = [threading.Thread(target=one, args=(per,)) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put(per * threads)
+
+
+def raw_limit(n: int, processes: int, sink_port: int, bodies: list[bytes]) -> float:
+    """smtplib alone: `processes` processes x CONCURRENCY reused connections."""
+    out: Queue = Queue()  # type: ignore[type-arg]
+    procs = [
+        Process(target=_blast, args=(sink_port, n // processes, CONCURRENCY, bodies, out))
+        for _ in range(processes)
+    ]
+    started = time.monotonic()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    elapsed = time.monotonic() - started
+    total = sum(out.get() for _ in procs)
+    return total / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rss", type=int, default=0, help="also measure RSS at this list size")
+    args = parser.parse_args()
+    sink = start_sink(ensure_smtp_sink(), port := free_port())
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            tmp = Path(folder)
+            results = {}
+            for workers in args.workers:
+                got = run_pipeline(args.subscribers, workers, port, tmp)
+                raw = got["raw"]
+                results[workers] = got
+                print(
+                    f"{args.subscribers} subscribers, {workers} worker(s) x {CONCURRENCY} threads: "
+                    f"{got['rate']:.0f} msg/s ({got['elapsed']:.1f} s); raw smtplib "
+                    f"{raw:.0f} msg/s; ratio {got['rate'] / raw:.2f}; peak worker RSS "
+                    f"{got['rss_mb']:.0f} MB",
+                    flush=True,
+                )
+            if 1 in results and 2 in results:
+                print(f"scaling 1 -> 2 workers: x{results[2]['rate'] / results[1]['rate']:.2f}")
+            if args.rss:
+                big = run_pipeline(args.rss, 1, port, tmp)
+                small = results.get(1) or run_pipeline(args.subscribers, 1, port, tmp)
+                print(
+                    f"peak worker RSS: {small['rss_mb']:.0f} MB at {args.subscribers}, "
+                    f"{big['rss_mb']:.0f} MB at {args.rss} "
+                    f"({(big['rss_mb'] / small['rss_mb'] - 1) * 100:+.0f}%)"
+                )
+            print(
+                f"duplicates a SIGKILL can cause: at most {FLUSH_EVERY} x {CONCURRENCY} = "
+                f"{FLUSH_EVERY * CONCURRENCY} per killed worker (measured in "
+                "tests/sends/test_live_send.py)"
+            )
+    finally:
+        sink.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Who gets an issue, and which of its posts each person gets.
+
+- Only `active` subscribers are recipients; pending, unsubscribed, bounced,
+  complained and blocked never are, nor is an address on the suppression list.
+- A subscriber's categories include their subcategories and choosing none means
+  everything (the rule itself is `newsletter.categories`, shared with the preview).
+- Someone with no matching post in the issue is recorded as skipped
+  ("no matching posts"); someone who chose a digest frequency (weekly, monthly) is
+  skipped with reason "digest" until digests exist.
+
+The send walks recipients in id order (`next_recipients`) and judges each batch
+again just before sending it (`judge`), so an unsubscribe or a suppression takes
+effect within one batch of a running send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.categories import (
+    allowed_from_choice,
+    category_tree,
+    post_matches,
+    subscriber_choices,
+)
+from newsletter.models import (
+    Frequency,
+    IssueItem,
+    Subscriber,
+    SubscriberStatus,
+    post_categories,
+)
+from newsletter.subscribers.suppression import email_hash, suppressed_hashes
+
+SKIP_DIGEST = "digest"
+SKIP_NO_POSTS = "no matching posts"
+SKIP_SUPPRESSED = "suppressed"
+DIGEST_FREQUENCIES = (Frequency.WEEKLY, Frequency.MONTHLY)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePlan:
+    """An issue's posts in order with their categories, and the category tree: all a
+    judgement needs, read once per batch."""
+
+    issue_id: int
+    items: tuple[tuple[int, frozenset[int]], ...]  # (post_id, category ids), issue order
+    tree: dict[int, list[int]]
+
+    def posts_for(self, chosen: Sequence[int]) -> tuple[int, ...]:
+        """Post ids, in issue order, for someone who chose these category ids."""
+        allowed = allowed_from_choice(self.tree, chosen)
+        return tuple(post_id for post_id, cats in self.items if post_matches(cats, allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one subscriber gets: `post_ids` to send, or a `skip` reason."""
+
+    subscriber_id: int
+    email: str
+    name: str
+    post_ids: tuple[int, ...] = ()
+    skip: str | None = None
+
+
+def issue_plan(session: Session, issue_id: int) -> IssuePlan:
+    """Read the issue's items and their categories (two small queries)."""
+    post_ids = list(
+        session.scalars(
+            select(IssueItem.post_id)
+            .where(IssueItem.issue_id == issue_id)
+            .order_by(IssueItem.position)
+        )
+    )
+    cats: dict[int, set[int]] = {p: set() for p in post_ids}
+    if post_ids:
+        rows = session.execute(
+            select(post_categories.c.post_id, post_categories.c.category_id).where(
+                post_categories.c.post_id.in_(post_ids)
+            )
+        )
+        for post_id, category_id in rows:
+            cats[post_id].add(category_id)
+    items = tuple((p, frozenset(cats[p])) for p in post_ids)
+    return IssuePlan(issue_id=issue_id, items=items, tree=category_tree(session))
+
+
+def next_recipients(session: Session, *, after_id: int, up_to_id: int, limit: int) -> list[int]:
+    """Ids of active subscribers with after_id < id <= up_to_id, ascending, at most `limit`
+    (uses the (status, id) index: a keyset walk that never loads the list)."""
+    return list(
+        session.scalars(
+            select(Subscriber.id)
+            .where(
+                Subscriber.status == SubscriberStatus.ACTIVE,
+                Subscriber.id > after_id,
+                Subscriber.id <= up_to_id,
+            )
+            .order_by(Subscriber.id)
+            .limit(limit)
+        )
+    )
+
+
+def judge(session: Session, plan: IssuePlan, subscriber_ids: Sequence[int]) -> dict[int, Verdict]:
+    """A verdict for each id (a deleted subscriber gets skip "deleted"); three queries."""
+    rows = session.execute(
+        select(
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.status,
+            Subscriber.frequency,
+        ).where(Subscriber.id.in_(list(subscriber_ids)))
+    ).all()
+    suppressed = suppressed_hashes(session, [r.email for r in rows])
+    choices = subscriber_choices(session, [r.id for r in rows])
+    verdicts: dict[int, Verdict] = {
+        sid: Verdict(sid, "", "", skip="deleted") for sid in subscriber_ids
+    }
+    for r in rows:
+        skip: str | None = None
+        posts: tuple[int, ...] = ()
+        if r.status is not SubscriberStatus.ACTIVE:
+            skip = str(r.status)
+        elif email_hash(r.email) in suppressed:
+            skip = SKIP_SUPPRESSED
+        elif r.frequency in DIGEST_FREQUENCIES:
+            skip = SKIP_DIGEST
+        else:
+            posts = plan.posts_for(choices.get(r.id, ()))
+            if not posts:
+                skip = SKIP_NO_POSTS
+        verdicts[r.id] = Verdict(r.id, r.email, r.name, posts, skip)
+    return verdicts

@@ -1,0 +1,227 @@
+"""The delivery rows of a send: one per issue and subscriber (a UNIQUE key), the ledger
+that makes the send exactly-once.
+
+    pending --claim--> sending --mark_sent--> sent
+                               --mark_failed--> failed
+                               --mark_skipped--> skipped
+                               --retry_later / release / requeue_stale--> pending
+
+A claim is one UPDATE ... RETURNING over a sub-select of pending rows: with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers on many hosts take disjoint
+batches without waiting on each other; SQLite serializes writers and ignores the
+locking clause, and the single statement is atomic there, which is the working
+equivalent for `make run`. A claim is renewed while its worker sends; one that
+stays silent longer than SEND_CLAIM_TIMEOUT (a killed worker) goes back to
+pending. Every function writes first and commits, so a SQLite reader never
+upgrades a stale snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from newsletter.models import Delivery, DeliveryStatus, utcnow
+
+PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
+SENT, FAILED, SKIPPED = DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    subscriber_id: int
+    message_id: str
+    attempts: int  # including this one
+
+
+def create(session: Session, issue_id: int, rows: Sequence[tuple[int, str]]) -> int:
+    """Pending rows for (subscriber_id, message_id) pairs; an existing row is left alone
+    (the UNIQUE (issue_id, subscriber_id) makes a re-run harmless). Does not commit."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    now = utcnow()
+    values = [
+        {
+            "issue_id": issue_id,
+            "subscriber_id": sid,
+            "message_id": mid,
+            "status": PENDING,
+            "variant": "",
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for sid, mid in rows
+    ]
+    stmt = dialect_insert(Delivery).on_conflict_do_nothing(
+        index_elements=["issue_id", "subscriber_id"]
+    )
+    session.execute(stmt, values)
+    return len(values)
+
+
+def claim(
+    session: Session, issue_id: int, *, limit: int, now: datetime | None = None
+) -> list[Claimed]:
+    """Take up to `limit` due pending rows of the issue, lowest id first (commits)."""
+    now = now or utcnow()
+    due = (
+        select(Delivery.id)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status == PENDING,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
+        # A MATERIALIZED CTE runs once: as a plain IN (sub-select) PostgreSQL may
+        # re-run the sub-select and update more rows than LIMIT.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
+    )
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(select(due.c.id)), Delivery.status == PENDING)
+        .values(status=SENDING, claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now)
+        .returning(Delivery.id, Delivery.subscriber_id, Delivery.message_id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(stmt).all()
+    session.commit()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def _set(session: Session, ids: Sequence[int], **values: object) -> int:
+    if not ids:
+        return 0
+    values.setdefault("updated_at", utcnow())
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.status == SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def mark_sent(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
+    """The SMTP server accepted these messages. Does not commit."""
+    now = now or utcnow()
+    _set(session, ids, status=SENT, sent_at=now, last_error=None, next_attempt_at=None)
+
+
+def mark_failed(session: Session, delivery_id: int, error: str) -> None:
+    """Permanent failure for this address. Does not commit."""
+    _set(session, [delivery_id], status=FAILED, last_error=error[:2000], next_attempt_at=None)
+
+
+def mark_skipped(session: Session, ids: Sequence[int], reason: str) -> None:
+    """Not sent, and never will be for this issue (`reason` says why). Does not commit."""
+    _set(session, ids, status=SKIPPED, last_error=reason)
+
+
+def retry_later(session: Session, delivery_id: int, error: str, *, at: datetime) -> None:
+    """Back to pending, not to be claimed before `at`. Does not commit."""
+    _set(session, [delivery_id], status=PENDING, last_error=error[:2000], next_attempt_at=at)
+
+
+def mark_sent_and_renew(
+    session: Session, sent: Sequence[int], still_mine: Sequence[int], *, now: datetime | None = None
+) -> None:
+    """`mark_sent(sent)` and `renew(still_mine)` in one statement (one round trip per
+    flush of the send loop). Does not commit."""
+    now = now or utcnow()
+    if not still_mine:
+        mark_sent(session, sent, now=now)
+        return
+    if not sent:
+        renew(session, still_mine, now=now)
+        return
+    is_sent = Delivery.id.in_(list(sent))
+    _set(
+        session,
+        [*sent, *still_mine],
+        status=case((is_sent, SENT), else_=Delivery.status),
+        sent_at=case((is_sent, now), else_=Delivery.sent_at),
+        last_error=case((is_sent, None), else_=Delivery.last_error),
+        claimed_at=now,
+    )
+
+
+def renew(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
+    """Keep these claims alive: the worker holding them is still working. Does not commit."""
+    _set(session, ids, claimed_at=now or utcnow())
+
+
+def release(session: Session, ids: Sequence[int]) -> None:
+    """Give unsent claims back (pause, cancel, shutdown); the attempt is not counted.
+    Does not commit."""
+    _set(session, ids, status=PENDING, attempts=Delivery.attempts - 1)
+
+
+def requeue_stale(
+    session: Session, issue_id: int, *, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Claims silent for longer than `older_than` go back to pending (their worker died);
+    returns how many (commits). A message that worker had handed to SMTP but not yet
+    recorded is sent again: that is the duplicate bound of a crash."""
+    cutoff = (now or utcnow()) - older_than
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status == SENDING,
+            Delivery.claimed_at < cutoff,
+        )
+        .values(status=PENDING, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0))
+
+
+def counts(session: Session, issue_id: int) -> dict[DeliveryStatus, int]:
+    """Rows per status (every status present, zero when none)."""
+    found = dict(
+        session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.issue_id == issue_id)
+            .group_by(Delivery.status)
+        ).all()
+    )
+    return {status: int(found.get(status, 0)) for status in DeliveryStatus}
+
+
+def has_due(session: Session, issue_id: int, *, now: datetime | None = None) -> bool:
+    """Whether a pending row could be claimed now (retries wait for their time)."""
+    now = now or utcnow()
+    found = session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status == PENDING,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def last_activity(session: Session, issue_id: int) -> datetime | None:
+    """The newest claim or renewal among rows being sent (None: nobody is sending)."""
+    return session.scalar(
+        select(func.max(Delivery.claimed_at)).where(
+            Delivery.issue_id == issue_id, Delivery.status == SENDING
+        )
+    )

@@ -1,0 +1,62 @@
+"""Render once per content variant: a distinct set of posts, never once per person.
+
+A subscriber's message is their variant's `MessageTemplate` personalised by a byte
+join (about 25 µs, against milliseconds for one render). Templates are cached per
+worker process by (issue, post ids); an issue's content cannot change once its send
+has started (only drafts are editable), so the cache never goes stale.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from sqlalchemy.orm import Session
+
+from newsletter.compose.content import archive_url, branding_from_settings, post_block
+from newsletter.compose.issues import get_issue
+from newsletter.config import Settings
+from newsletter.mail import envelope
+from newsletter.mail.message import MessageTemplate
+from newsletter.render import IssueContent, render_issue
+
+MAX_CACHED = 64  # variants are few (combinations of chosen categories), each ~100 kB
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[int, tuple[int, ...]], MessageTemplate] = OrderedDict()
+
+
+def render_variant(
+    session: Session, settings: Settings, *, issue_id: int, post_ids: tuple[int, ...]
+) -> MessageTemplate:
+    """The issue with only `post_ids` (issue order kept), as a template with list headers."""
+    issue = get_issue(session, issue_id, with_posts=True)
+    wanted = set(post_ids)
+    content = IssueContent(
+        subject=issue.subject,
+        preheader=issue.preheader,
+        intro_markdown=issue.intro,
+        outro_markdown=issue.outro,
+        posts=tuple(post_block(i) for i in issue.items if i.post_id in wanted),
+        web_url=archive_url(settings.base_url, issue),
+    )
+    rendered = render_issue(content, branding_from_settings(settings))
+    return envelope.issue_template(rendered, settings, issue_id=issue_id)
+
+
+def template_for(
+    session: Session, settings: Settings, *, issue_id: int, post_ids: tuple[int, ...]
+) -> MessageTemplate:
+    """The cached template of a variant, rendered on first use in this process."""
+    key = (issue_id, post_ids)
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    template = render_variant(session, settings, issue_id=issue_id, post_ids=post_ids)
+    with _lock:
+        _cache[key] = template
+        while len(_cache) > MAX_CACHED:
+            _cache.popitem(last=False)
+    return template

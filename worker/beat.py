@@ -1,0 +1,24 @@
+"""What beat runs, and how often: polling the database, never long-ETA messages.
+
+A scheduled issue is found by `sends.dispatch_due` when its send_at has passed, so
+rescheduling or cancelling it needs no message to be revoked, and a broker restart
+loses nothing. Running two beats by mistake is safe: starting an issue is a
+conditional UPDATE that one caller wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DISPATCH_EVERY = (
+    5.0  # seconds: how late a scheduled issue may start, and how fast a stuck send is rescued
+)
+
+SCHEDULE: dict[str, dict[str, Any]] = {
+    "sends-dispatch-due": {
+        "task": "sends.dispatch_due",
+        "schedule": DISPATCH_EVERY,
+        # A tick that waited longer than its interval is useless: the next one comes.
+        "options": {"expires": DISPATCH_EVERY},
+    },
+}
