@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
+
+from newsletter.models import Post
 
 from ..live import REPO
 
@@ -20,8 +23,19 @@ def test_send_now_from_the_author_ui(live_stack, page, tmp_path):
     csv.write_text("email,name\n" + "".join(f"{r},Reader {n}\n" for n, r in enumerate(readers)))
     assert live_stack.cli("subscribers", "import", str(csv), "--confirmed").returncode == 0
     assert live_stack.cli("posts", "import", str(SEED)).returncode == 0
+    # The scrape's posts have no date, so "since" would leave them out: name them.
+    with live_stack.session() as s:
+        post_ids = s.scalars(select(Post.id).where(Post.title.like("Cranes%"))).all()
+        post_ids += s.scalars(
+            select(Post.id).where(Post.title.like("What%new in AI from China%"))
+        ).all()
+    assert post_ids
     created = live_stack.cli(
-        "issues", "create", "--subject", "Sent from the browser", "--since", "2000-01-01"
+        "issues",
+        "create",
+        "--subject",
+        "Sent from the browser",
+        *[arg for post_id in post_ids for arg in ("--post", str(post_id))],
     )
     assert created.returncode == 0, created.stderr
     issue_id = int(created.stdout)
