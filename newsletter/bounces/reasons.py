@@ -13,7 +13,8 @@ Hard (EMAIL-REFERENCE.md 1.3): the address is bad - user unknown, no such domain
 address moved (5.1.x, 5.4.4, or texts that say so without a code). A 5.x.x is not hard
 by itself: mailbox full, too large, filtered, blocked, policy, reputation and
 authentication rejections are not the address's fault, and 5.7.x is a sender alert,
-never hard.
+never hard - except a 5.7.27 whose text says the recipient's domain accepts no mail
+(RFC 7505's recipient null MX, which some MTAs report under the sender's code).
 """
 
 from __future__ import annotations
@@ -308,6 +309,13 @@ def reason_from_status(status: str | None) -> str | None:
 # Status-code reasons that speak about the address itself.
 _ADDRESS_CLASS: Final = ("userunknown", "hostunknown", "hasmoved", "notaccept")
 
+# Yahoo's mail platform (yahoo.com, ymail.com, rocketmail.com, aol.com...) accepts every
+# RCPT TO and refuses a non-existent account at the end of DATA, in its own words:
+# "554 delivery error: dd This user doesn't have a yahoo.com account (...)". That names
+# the account, unlike the bare "Unknown user" some carriers' sender filters answer to
+# DATA, so it stays a verdict on the address.
+_ACCOUNT_ABSENT_AT_DATA: Final = re.compile(r"\bthis user doesn'?t have an? \S+ account\b", re.I)
+
 
 def decide(
     status: str | None, diagnostic: str, *, temporary: bool = False, command: str | None = None
@@ -318,11 +326,13 @@ def decide(
     text for this recipient, `temporary` True for a delayed (not yet given up) delivery.
     The text decides when it names a cause (servers put policy and spam rejections behind
     5.1.1 and generic 5.0.0 codes alike); else a specific status code decides; a 5.7.x
-    is never hard (a sender alert); a delayed delivery is never hard. `command` is the
+    is never hard (a sender alert) except a recipient null MX reported as 5.7.27 (RFC
+    7505, see `_recipient_null_mx`); a delayed delivery is never hard. `command` is the
     SMTP command the reply answered when the report says ("RCPT", "DATA", "MAIL"): a
     "user unknown" answered to DATA comes from a content filter (sisimai's "filtered"),
     since the address was already accepted at RCPT TO, unless the code itself is
-    address-class (a pipelined RCPT answer read after DATA). A "host not found" with a
+    address-class (a pipelined RCPT answer read after DATA) or the text is Yahoo's
+    "This user doesn't have a ... account", which Yahoo only says after DATA. A "host not found" with a
     4.x.x status is a DNS failure that may pass (networkerror). Returns a sisimai-style
     reason name and whether the address itself is bad.
     """
@@ -343,13 +353,31 @@ def decide(
         reason = by_code
     if by_code == "delivered":
         return "delivered", False
-    if reason == "userunknown" and command == "DATA" and by_code not in _ADDRESS_CLASS:
+    if (
+        reason == "userunknown"
+        and command == "DATA"
+        and by_code not in _ADDRESS_CLASS
+        and not _ACCOUNT_ABSENT_AT_DATA.search(diagnostic or "")
+    ):
         reason = "filtered"
     if reason == "hostunknown" and status is not None and status.startswith("4."):
         reason = "networkerror"
     hard = reason in HARD_REASONS and not temporary
-    if status is not None and status.startswith("5.7."):
+    if status is not None and status.startswith("5.7.") and not _recipient_null_mx(status, by_text):
         hard = False
     if reason == "notaccept" and status is not None and not status.startswith("5"):
         hard = False
     return reason, hard
+
+
+def _recipient_null_mx(status: str, by_text: str | None) -> bool:
+    """True for a 5.7.27 whose text says the destination accepts no mail.
+
+    RFC 7505 has two codes: X.1.10 "recipient address has null MX" (the address can
+    never receive mail: address-class, hard) and X.7.27 "sender address has null MX".
+    Some MTAs (sendmail: "550 Host does not accept mail") report the recipient's null
+    MX under 5.7.27. A sender-side refusal names the sender ("Sender address rejected:
+    Domain ... does not accept mail"), which our rules read as "rejected" first; so a
+    5.7.27 whose text reads "notaccept" is the recipient's case, and the only 5.7.x
+    allowed to be hard."""
+    return status == "5.7.27" and by_text == "notaccept"

@@ -201,6 +201,65 @@ def test_a_user_unknown_answered_to_data_is_a_filter_not_a_bad_address():
     assert (r.reason, r.hard) == ("filtered", False)
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "554 delivery error: dd This user doesn't have a yahoo.com account"
+        " (reader@yahoo.com) [0] - mta1061.mail.ne1.yahoo.com",
+        "554 delivery error: dd This user doesn't have a ymail.com account (reader@ymail.com) [0]",
+        "host mx-aol.mail.gm0.yahoodns.net[192.0.2.7] said: 554 delivery error: dd This user"
+        " doesn't have a aol.com account (reader@aol.com) [0] (in reply to end of DATA command)",
+    ],
+)
+def test_yahoo_s_no_such_account_answered_to_data_is_still_a_bad_address(reply):
+    # Yahoo accepts every RCPT TO and names the missing account after DATA: that is
+    # not a content filter, unlike a bare "Unknown user" answered to DATA (above).
+    [r] = classify(
+        dsn(
+            status="5.0.0",
+            diagnostic=f"smtp; {reply}",
+            human=f"... while talking to mta6.am0.yahoodns.net.:\n>>> DATA\n<<< {reply}",
+        )
+    ).recipients
+    assert (r.reason, r.hard) == ("userunknown", True)
+
+
+def test_yahoo_s_disabled_account_after_data_stays_soft():
+    reply = (
+        "554 delivery error: dd Sorry your message to reader@yahoo.com cannot be delivered."
+        " This account has been disabled or discontinued [#102]."
+    )
+    [r] = classify(
+        dsn(status="5.0.0", diagnostic=f"smtp; {reply}", human=f">>> DATA\n<<< {reply}")
+    ).recipients
+    assert (r.reason, r.hard) == ("suspend", False)
+
+
+@pytest.mark.parametrize(
+    ("status", "diagnostic", "reason", "hard"),
+    [
+        # sendmail reports the recipient domain's null MX under 5.7.27.
+        ("5.7.27", "smtp; 550 Host does not accept mail", "notaccept", True),
+        ("5.7.27", "smtp; 550 5.7.27 Domain example.com does not accept mail", "notaccept", True),
+        # Our own sender domain's null MX: not the subscriber's fault.
+        (
+            "5.7.27",
+            "smtp; 550 5.7.27 <news@example.org>: Sender address rejected: Domain example.org"
+            " does not accept mail (nullMX)",
+            "rejected",
+            False,
+        ),
+        ("5.7.27", "smtp; 550 5.7.27 Sender address has null MX", "rejected", False),
+        ("5.7.27", None, "notaccept", False),
+        # Any other 5.7.x stays a sender alert, whatever the text says.
+        ("5.7.1", "smtp; 550 Host does not accept mail", "notaccept", False),
+    ],
+)
+def test_only_a_recipient_null_mx_makes_a_5_7_27_hard(status, diagnostic, reason, hard):
+    [r] = classify(dsn(status=status, diagnostic=diagnostic)).recipients
+    assert (r.reason, r.hard) == (reason, hard)
+
+
 # --- bounces with no DSN part ------------------------------------------------------
 
 
