@@ -70,8 +70,16 @@ def ensure_smtp_sink() -> str:
     )
     if found:
         return found
+    # As .ci/services does: "No configuration" installs postfix without configuring or
+    # starting a mail server; only its smtp-sink binary is wanted.
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(
+        ["debconf-set-selections"],
+        input=b"postfix postfix/main_mailer_type select No configuration\n",
+        check=True,
+    )
     subprocess.run(["apt-get", "install", "-y", "-q", "postfix"], check=True, env=env)
+    subprocess.run(["postfix", "stop"], capture_output=True, check=False)
     return shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 
 
