@@ -131,6 +131,7 @@ def run_batch(
     verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
     session.commit()
     by_reason: dict[str, list[int]] = {}
+    by_variant: dict[tuple[int, ...], list[int]] = {}
     to_send = []
     for c in claimed:
         verdict = verdicts[c.subscriber_id]
@@ -138,9 +139,12 @@ def run_batch(
             by_reason.setdefault(verdict.skip, []).append(c.id)
         else:
             to_send.append((c, verdict))
+            by_variant.setdefault(verdict.post_ids, []).append(c.id)
     for reason, ids in by_reason.items():
         ledger.mark_skipped(session, ids, reason)
         outcome.skipped += len(ids)
+    for post_ids, ids in by_variant.items():  # one UPDATE per variant (a handful per batch)
+        ledger.set_variant(session, ids, variants.variant_key(post_ids))
     session.commit()
 
     sent: list[int] = []

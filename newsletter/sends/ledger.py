@@ -131,6 +131,12 @@ def mark_skipped(session: Session, ids: Sequence[int], reason: str) -> None:
     _set(session, ids, status=SKIPPED, last_error=reason)
 
 
+def set_variant(session: Session, ids: Sequence[int], variant: str) -> None:
+    """Record which content variant (variants.variant_key) these claimed rows get.
+    Does not commit."""
+    _set(session, ids, variant=variant)
+
+
 def retry_later(session: Session, delivery_id: int, error: str, *, at: datetime) -> None:
     """Back to pending, not to be claimed before `at`. Does not commit."""
     _set(session, [delivery_id], status=PENDING, last_error=error[:2000], next_attempt_at=at)
