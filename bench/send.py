@@ -138,6 +138,12 @@ def populate(url: str, n: int) -> int:
     return issue_id
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_hwm_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -181,6 +187,15 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             for k in range(workers)
         ]
         time.sleep(6)  # let the workers connect before the clock starts
+        spy = None
+        if os.environ.get("BENCH_PYSPY"):  # a profile of the first worker (py-spy, raw format)
+            spy = subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(procs[0].pid),
+                 "--rate", "200", "--format", "raw", "--threads", "--gil",
+                 "--duration", os.environ.get("BENCH_PYSPY_SECONDS", "15"),
+                 "--output", os.environ["BENCH_PYSPY"]],
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
         peak = {p.pid: 0 for p in procs}
         stop = threading.Event()
 
@@ -193,6 +208,7 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        cpu_start = _cpu_seconds(procs[0].pid)
         result = subprocess.run(
             [sys.executable, "-m", "newsletter.cli", "issues", "send", str(issue_id)],
             env=env, cwd=REPO, capture_output=True, text=True,
@@ -216,8 +232,11 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
                 )
             )
         engine.dispose()
+        cpu_end = _cpu_seconds(procs[0].pid)
         stop.set()
         sampler.join()
+        if spy is not None:
+            spy.wait(timeout=120)
         for p in procs:
             p.terminate()
         for p in procs:
@@ -229,6 +248,8 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             "rate": n / elapsed,
             "elapsed": elapsed,
             "rss_mb": max(peak.values()) / 1024,
+            # CPU seconds of the first worker per wall second of the send (1.0 = one core)
+            "cpu": (cpu_end - cpu_start) / elapsed,
         }
     finally:
         drop_postgres_database(name)
@@ -322,7 +343,7 @@ def main() -> None:
                     f"{args.subscribers} subscribers, {workers} worker(s) x {CONCURRENCY} threads: "
                     f"{got['rate']:.0f} msg/s ({got['elapsed']:.1f} s); raw smtplib "
                     f"{raw:.0f} msg/s; ratio {got['rate'] / raw:.2f}; peak worker RSS "
-                    f"{got['rss_mb']:.0f} MB",
+                    f"{got['rss_mb']:.0f} MB; first worker's CPU {got['cpu']:.2f} cores",
                     flush=True,
                 )
             if 1 in results and 2 in results:
