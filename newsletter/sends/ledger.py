@@ -33,6 +33,7 @@ PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
 # costs several times more Python per statement, and the send's profile showed it
 # (bench/send.py under py-spy). Nothing here needs ORM objects back.
 _TABLE = cast(Table, Delivery.__table__)
+_C = _TABLE.c
 SENT, FAILED, SKIPPED = DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED
 
 
@@ -81,13 +82,13 @@ def claim(
     """Take up to `limit` due pending rows of the issue, lowest id first (commits)."""
     now = now or utcnow()
     due = (
-        select(Delivery.id)
+        select(_C.id)
         .where(
-            Delivery.issue_id == issue_id,
-            Delivery.status == PENDING,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            _C.issue_id == issue_id,
+            _C.status == PENDING,
+            or_(_C.next_attempt_at.is_(None), _C.next_attempt_at <= now),
         )
-        .order_by(Delivery.id)
+        .order_by(_C.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
         # A MATERIALIZED CTE runs once: as a plain IN (sub-select) PostgreSQL may
@@ -97,9 +98,9 @@ def claim(
     )
     stmt = (
         update(_TABLE)
-        .where(Delivery.id.in_(select(due.c.id)), Delivery.status == PENDING)
-        .values(status=SENDING, claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now)
-        .returning(Delivery.id, Delivery.subscriber_id, Delivery.message_id, Delivery.attempts)
+        .where(_C.id.in_(select(due.c.id)), _C.status == PENDING)
+        .values(status=SENDING, claimed_at=now, attempts=_C.attempts + 1, updated_at=now)
+        .returning(_C.id, _C.subscriber_id, _C.message_id, _C.attempts)
     )
     rows = session.execute(stmt).all()
     session.commit()
@@ -111,9 +112,7 @@ def _set(session: Session, ids: Sequence[int], **values: object) -> int:
         return 0
     values.setdefault("updated_at", utcnow())
     result = session.execute(
-        update(_TABLE)
-        .where(Delivery.id.in_(list(ids)), Delivery.status == SENDING)
-        .values(**values)
+        update(_TABLE).where(_C.id.in_(list(ids)), _C.status == SENDING).values(**values)
     )
     return int(getattr(result, "rowcount", 0))
 
@@ -157,13 +156,13 @@ def mark_sent_and_renew(
     if not sent:
         renew(session, still_mine, now=now)
         return
-    is_sent = Delivery.id.in_(list(sent))
+    is_sent = _C.id.in_(list(sent))
     _set(
         session,
         [*sent, *still_mine],
-        status=case((is_sent, SENT), else_=Delivery.status),
-        sent_at=case((is_sent, now), else_=Delivery.sent_at),
-        last_error=case((is_sent, None), else_=Delivery.last_error),
+        status=case((is_sent, SENT), else_=_C.status),
+        sent_at=case((is_sent, now), else_=_C.sent_at),
+        last_error=case((is_sent, None), else_=_C.last_error),
         claimed_at=now,
     )
 
@@ -176,7 +175,7 @@ def renew(session: Session, ids: Sequence[int], *, now: datetime | None = None) 
 def release(session: Session, ids: Sequence[int]) -> None:
     """Give unsent claims back (pause, cancel, shutdown); the attempt is not counted.
     Does not commit."""
-    _set(session, ids, status=PENDING, attempts=Delivery.attempts - 1)
+    _set(session, ids, status=PENDING, attempts=_C.attempts - 1)
 
 
 def requeue_stale(
