@@ -234,9 +234,9 @@ def finish_if_done(session: Session, issue_id: int) -> bool:
     if int(row.last_subscriber_id) < int(row.max_subscriber_id or 0):
         session.commit()
         return False
-    counts = ledger.counts(session, issue_id)
+    unfinished = ledger.has_unfinished(session, issue_id)
     session.commit()
-    if counts[ledger.PENDING] or counts[ledger.SENDING]:
+    if unfinished:
         return False
     return lifecycle.finish_if_possible(session, issue_id=issue_id)
 
