@@ -59,7 +59,7 @@ from tests.conftest import create_postgres_database, drop_postgres_database  # n
 from tests.live import free_port, stack_environment  # noqa: E402
 
 # Threads per worker process = SMTP connections per worker.
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # as the Procfile
 REDIS = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BROKER = os.environ.get("NEWSLETTER_TEST_BROKER_URL", REDIS)
 
