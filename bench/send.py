@@ -59,7 +59,7 @@ from tests.conftest import create_postgres_database, drop_postgres_database  # n
 from tests.live import free_port, stack_environment  # noqa: E402
 
 # Threads per worker process = SMTP connections per worker.
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # as the Procfile
 REDIS = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BROKER = os.environ.get("NEWSLETTER_TEST_BROKER_URL", REDIS)
 
@@ -70,8 +70,16 @@ def ensure_smtp_sink() -> str:
     )
     if found:
         return found
+    # As .ci/services does: "No configuration" installs postfix without configuring or
+    # starting a mail server; only its smtp-sink binary is wanted.
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(
+        ["debconf-set-selections"],
+        input=b"postfix postfix/main_mailer_type select No configuration\n",
+        check=True,
+    )
     subprocess.run(["apt-get", "install", "-y", "-q", "postfix"], check=True, env=env)
+    subprocess.run(["postfix", "stop"], capture_output=True, check=False)
     return shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 
 
@@ -130,6 +138,12 @@ def populate(url: str, n: int) -> int:
     return issue_id
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_hwm_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -173,6 +187,15 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             for k in range(workers)
         ]
         time.sleep(6)  # let the workers connect before the clock starts
+        spy = None
+        if os.environ.get("BENCH_PYSPY"):  # a profile of the first worker (py-spy, raw format)
+            spy = subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(procs[0].pid),
+                 "--rate", "200", "--format", "raw", "--threads", "--gil",
+                 "--duration", os.environ.get("BENCH_PYSPY_SECONDS", "15"),
+                 "--output", os.environ["BENCH_PYSPY"]],
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
         peak = {p.pid: 0 for p in procs}
         stop = threading.Event()
 
@@ -185,6 +208,7 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        cpu_start = _cpu_seconds(procs[0].pid)
         result = subprocess.run(
             [sys.executable, "-m", "newsletter.cli", "issues", "send", str(issue_id)],
             env=env, cwd=REPO, capture_output=True, text=True,
@@ -208,8 +232,11 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
                 )
             )
         engine.dispose()
+        cpu_end = _cpu_seconds(procs[0].pid)
         stop.set()
         sampler.join()
+        if spy is not None:
+            spy.wait(timeout=120)
         for p in procs:
             p.terminate()
         for p in procs:
@@ -221,6 +248,8 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             "rate": n / elapsed,
             "elapsed": elapsed,
             "rss_mb": max(peak.values()) / 1024,
+            # CPU seconds of the first worker per wall second of the send (1.0 = one core)
+            "cpu": (cpu_end - cpu_start) / elapsed,
         }
     finally:
         drop_postgres_database(name)
@@ -314,7 +343,7 @@ def main() -> None:
                     f"{args.subscribers} subscribers, {workers} worker(s) x {CONCURRENCY} threads: "
                     f"{got['rate']:.0f} msg/s ({got['elapsed']:.1f} s); raw smtplib "
                     f"{raw:.0f} msg/s; ratio {got['rate'] / raw:.2f}; peak worker RSS "
-                    f"{got['rss_mb']:.0f} MB",
+                    f"{got['rss_mb']:.0f} MB; first worker's CPU {got['cpu']:.2f} cores",
                     flush=True,
                 )
             if 1 in results and 2 in results:

@@ -131,6 +131,7 @@ def run_batch(
     verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
     session.commit()
     by_reason: dict[str, list[int]] = {}
+    by_variant: dict[tuple[int, ...], list[int]] = {}
     to_send = []
     for c in claimed:
         verdict = verdicts[c.subscriber_id]
@@ -138,9 +139,12 @@ def run_batch(
             by_reason.setdefault(verdict.skip, []).append(c.id)
         else:
             to_send.append((c, verdict))
+            by_variant.setdefault(verdict.post_ids, []).append(c.id)
     for reason, ids in by_reason.items():
         ledger.mark_skipped(session, ids, reason)
         outcome.skipped += len(ids)
+    for post_ids, ids in by_variant.items():  # one UPDATE per variant (a handful per batch)
+        ledger.set_variant(session, ids, variants.variant_key(post_ids))
     session.commit()
 
     sent: list[int] = []
@@ -230,9 +234,9 @@ def finish_if_done(session: Session, issue_id: int) -> bool:
     if int(row.last_subscriber_id) < int(row.max_subscriber_id or 0):
         session.commit()
         return False
-    counts = ledger.counts(session, issue_id)
+    unfinished = ledger.has_unfinished(session, issue_id)
     session.commit()
-    if counts[ledger.PENDING] or counts[ledger.SENDING]:
+    if unfinished:
         return False
     return lifecycle.finish_if_possible(session, issue_id=issue_id)
 

@@ -8,6 +8,7 @@ has started (only drafts are editable), so the cache never goes stale.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -24,6 +25,17 @@ MAX_CACHED = 64  # variants are few (combinations of chosen categories), each ~1
 
 _lock = threading.Lock()
 _cache: OrderedDict[tuple[int, tuple[int, ...]], MessageTemplate] = OrderedDict()
+
+
+def variant_key(post_ids: tuple[int, ...]) -> str:
+    """A short stable name for a content variant: the first 12 hex digits of the SHA-256
+    of its sorted post ids (`(3, 1)` and `(1, 3)` are one variant). Stored on each sent
+    delivery (`Delivery.variant`) so stats and tracking can group recipients by content;
+    "" means no content (a skipped row)."""
+    if not post_ids:
+        return ""
+    canonical = ",".join(str(p) for p in sorted(post_ids)).encode("ascii")
+    return hashlib.sha256(canonical).hexdigest()[:12]
 
 
 def render_variant(

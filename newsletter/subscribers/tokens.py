@@ -14,6 +14,7 @@ verified with it or any fallback.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -57,9 +58,15 @@ def _keys() -> list[str]:
 
 
 def _serializer(purpose: Purpose) -> URLSafeSerializer:
-    keys = _keys()
+    return _cached_serializer(purpose, tuple(_keys()))
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_serializer(purpose: Purpose, keys: tuple[str, ...]) -> URLSafeSerializer:
+    # Cached per (purpose, keys): a send makes two tokens per message, and building the
+    # serializer each time showed in the send's profile. A changed key gets a new entry.
     # itsdangerous signs with the last key and accepts any of them.
-    return URLSafeSerializer(keys, salt=f"newsletter.subscribers.{purpose.value}")
+    return URLSafeSerializer(list(keys), salt=f"newsletter.subscribers.{purpose.value}")
 
 
 def make_token(

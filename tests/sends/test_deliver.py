@@ -351,3 +351,21 @@ def test_the_dispatcher_starts_due_issues_rescues_stalled_sends_and_finishes_the
     db_session.expire_all()
     assert db_session.get(Issue, issue.id).status is IssueStatus.SENT
     assert len(smtp.received) == len(ELIGIBLE_WITH_POSTS)
+
+
+def test_each_sent_delivery_records_its_content_variant(db_session, settings, world, smtp, pool):
+    from newsletter.sends import variants
+
+    issue, posts = world["issue"], world["posts"]
+    start(db_session, issue.id)
+    drain(db_session, settings, issue.id, pool)
+    ledger_rows = rows(db_session, issue.id)
+    both = variants.variant_key((posts["llm"].id, posts["china"].id))
+    assert both == variants.variant_key((posts["china"].id, posts["llm"].id))  # a set
+    assert len(both) == 12 and both != variants.variant_key((posts["llm"].id,))
+    assert ledger_rows["all@example.org"].variant == both
+    assert ledger_rows["bulk7@example.org"].variant == both
+    assert ledger_rows["ai@example.org"].variant == variants.variant_key((posts["llm"].id,))
+    assert ledger_rows["china@example.org"].variant == variants.variant_key((posts["china"].id,))
+    assert ledger_rows["cooking@example.org"].variant == ""  # skipped: no content
+    assert len({d.variant for d in ledger_rows.values()}) == 4

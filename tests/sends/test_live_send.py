@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, make_url, select, text
 from sqlalchemy.orm import Session
 
 from newsletter.compose import create_issue
@@ -363,3 +363,96 @@ def test_embedded_default_sqlite_and_embedded_broker_delivers_everyone_once(make
     assert result.returncode == 0, result.stderr
     check_everyone_once(stack, audience)
     assert stack.status(issue_id) is IssueStatus.SENT
+
+
+def _start_redis(port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    """A private, memory-only redis-server: ours to kill without touching the shared one."""
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=(tmp / f"redis-{port}.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            return proc
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.1)
+
+
+def test_the_broker_restarted_mid_send_loses_nobody(make_stack, tmp_path):
+    # The restarted broker is empty (no persistence): every queued batch message is gone,
+    # the worst case. The ledger and beat's dispatcher must still finish the send.
+    port = free_port()
+    broker = _start_redis(port, tmp_path)
+    try:
+        stack = make_stack(
+            "postgresql", "redis", NEWSLETTER_BROKER_URL=f"redis://127.0.0.1:{port}/0"
+        )
+        issue_id, audience = populate(stack.url, 2000)
+        stack.start("worker")
+        stack.start("beat")
+        assert stack.cli("issues", "send", str(issue_id)).returncode == 0
+        stack.wait(lambda: len(stack.smtp.received) >= 300, 120, "300 messages")
+        broker.kill()
+        broker.wait(timeout=10)
+        at_restart = len(stack.smtp.received)
+        time.sleep(2)
+        broker = _start_redis(port, tmp_path)
+        stack.wait(lambda: stack.status(issue_id) is IssueStatus.SENT, 240, "the send to finish")
+        assert at_restart < len(audience.expected), "the send was over before the restart"
+        bound = FLUSH_EVERY * CONCURRENCY
+        duplicates = check_everyone_once(stack, audience, allowed_duplicates=bound)
+        print(f"\nbroker restarted after {at_restart} messages: {duplicates} duplicates")
+    finally:
+        broker.kill()
+        broker.wait(timeout=10)
+
+
+def test_database_connections_killed_mid_send_the_send_recovers(make_stack):
+    # What a PostgreSQL restart does to the workers: every connection dies at once.
+    stack = make_stack("postgresql", "redis")
+    issue_id, audience = populate(stack.url, 2000)
+    database = make_url(stack.url).database
+    stack.start("worker")
+    stack.start("beat")
+    assert stack.cli("issues", "send", str(issue_id)).returncode == 0
+    killed = 0
+    engine = make_engine(stack.url)
+    try:
+        for threshold in (300, 900):
+            stack.wait(lambda n=threshold: len(stack.smtp.received) >= n, 120, f"{threshold} sent")
+            with engine.connect() as conn:
+                killed += len(
+                    conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = :db AND pid <> pg_backend_pid()"
+                        ),
+                        {"db": database},
+                    ).all()
+                )
+    finally:
+        engine.dispose()
+    assert killed, "no worker connection was killed: the test proved nothing"
+    stack.wait(lambda: stack.status(issue_id) is IssueStatus.SENT, 240, "the send to finish")
+    bound = FLUSH_EVERY * CONCURRENCY
+    duplicates = check_everyone_once(stack, audience, allowed_duplicates=2 * bound)
+    print(f"\n{killed} database connections killed twice: {duplicates} duplicates")
