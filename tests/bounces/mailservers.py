@@ -137,3 +137,140 @@ namespace inbox {{
                     break
                 time.sleep(0.1)
         shutil.rmtree(root, ignore_errors=True)
+
+
+POSTFIX = "/usr/sbin/postfix"
+NO_RELAY = "error:5.7.1 this test server relays nothing off the machine"
+
+
+@dataclass(frozen=True)
+class Postfix:
+    port: int
+    root: Path
+    local_domain: str
+    bounce_domain: str
+
+    @property
+    def smtp_url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def maildir(self, name: str) -> Path:
+        """The Maildir of a local mailbox ("alice"), or of the bounces ("bounces")."""
+        if name == "bounces":
+            return self.root / "mail" / "bounces"
+        return self.root / "mail" / self.local_domain / name
+
+    def log(self) -> str:
+        path = self.root / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextmanager
+def postfix(mailboxes: tuple[str, ...]) -> Iterator[Postfix]:
+    """A private Postfix on 127.0.0.1 (its own config, queue and data directories).
+
+    `mailboxes` are the local parts that exist at `list.test`; every other address there
+    is accepted at RCPT and then bounced by virtual(8) ("unknown user"), so Postfix
+    writes its own DSN to the envelope sender. `bounces@bounces.test` (and, through the
+    `+` delimiter, every VERP address bounces+TOKEN@bounces.test) is a Maildir. Nothing
+    is relayed off the machine: every non-local transport is an error.
+    The master runs as root (Postfix's design) and drops to `postfix`; needs root.
+    """
+    root = Path(tempfile.mkdtemp(prefix="newsletter-postfix-"))
+    root.chmod(0o755)
+    port = free_port()
+    _, _, uid, gid = mail_user()
+    for sub in ("etc", "queue", "data", "mail"):
+        (root / sub).mkdir()
+    local, bounce = "list.test", "bounces.test"
+    (root / "etc" / "vmailbox").write_text(
+        "".join(f"{m}@{local} {local}/{m}/\n" for m in mailboxes) + f"bounces@{bounce} bounces/\n"
+    )
+    (root / "etc" / "main.cf").write_text(f"""
+compatibility_level = 3.6
+queue_directory = {root}/queue
+data_directory = {root}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.{local}
+mydomain = {local}
+myorigin = {local}
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost =
+default_transport = {NO_RELAY}
+relay_transport = {NO_RELAY}
+local_transport = error:5.1.1 no local delivery
+smtpd_relay_restrictions = permit_mynetworks, reject
+# Accept unknown local users at RCPT, so the bounce is Postfix's own DSN.
+smtpd_reject_unlisted_recipient = no
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+alias_maps =
+alias_database =
+virtual_mailbox_domains = {local}, {bounce}
+virtual_mailbox_base = {root}/mail
+virtual_mailbox_maps = texthash:{root}/etc/vmailbox
+virtual_uid_maps = static:{uid}
+virtual_gid_maps = static:{gid}
+virtual_minimum_uid = 1
+recipient_delimiter = +
+maillog_file = {root}/maillog
+maillog_file_prefixes = {root}
+biff = no
+""")
+    services = [
+        f"127.0.0.1:{port} inet n - n - - smtpd",
+        "pickup unix n - n 60 1 pickup",
+        "cleanup unix n - n - 0 cleanup",
+        "qmgr unix n - n 300 1 qmgr",
+        "rewrite unix - - n - - trivial-rewrite",
+        "bounce unix - - n - 0 bounce",
+        "defer unix - - n - 0 bounce",
+        "trace unix - - n - 0 bounce",
+        "verify unix - - n - 1 verify",
+        "flush unix n - n 1000? 0 flush",
+        "proxymap unix - - n - - proxymap",
+        "smtp unix - - n - - smtp",
+        "relay unix - - n - - smtp",
+        "showq unix n - n - - showq",
+        "error unix - - n - - error",
+        "retry unix - - n - - error",
+        "discard unix - - n - - discard",
+        "virtual unix - n n - - virtual",
+        "anvil unix - - n - 1 anvil",
+        "scache unix - - n - 1 scache",
+        "postlog unix-dgram n - n - 1 postlogd",
+    ]
+    (root / "etc" / "master.cf").write_text("\n".join(services) + "\n")
+    postfix_user = pwd.getpwnam("postfix")
+    os.chown(root / "data", postfix_user.pw_uid, postfix_user.pw_gid)
+    os.chown(root / "mail", uid, gid)
+    conf = ["-c", str(root / "etc")]
+    server = Postfix(port, root, local, bounce)
+    try:
+        started = subprocess.run(
+            [POSTFIX, *conf, "start"], capture_output=True, text=True, check=False
+        )
+        if started.returncode != 0:
+            raise RuntimeError(f"postfix did not start: {started.stderr}\n{server.log()}")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"postfix is not listening\n{server.log()}") from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        subprocess.run([POSTFIX, *conf, "stop"], capture_output=True, check=False)
+        pid_file = root / "queue" / "pid" / "master.pid"
+        for _ in range(100):
+            if not pid_file.exists():
+                break
+            time.sleep(0.1)
+        shutil.rmtree(root, ignore_errors=True)
