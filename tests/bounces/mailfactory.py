@@ -82,3 +82,40 @@ I am on vacation until Monday and will read your message when I am back.
 
 
 GARBAGE = b"\x00\x01\x02 this is not an email at all\n\xff\xfe and has no headers\n"
+
+
+def arf(token: str, original_message_id: str) -> bytes:
+    """An RFC 5965 abuse report whose recipient is redacted; the returned original
+    carries our VERP return path and Message-ID."""
+    return f"""From: feedback@fbl.example.net
+To: bounces@{BOUNCE_DOMAIN}
+Subject: Abuse report
+Message-ID: {make_msgid(domain="fbl.example.net")}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="F"
+
+--F
+Content-Type: text/plain
+
+This is an email abuse report for an email message received from IP 192.0.2.1.
+
+--F
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: SomeGenerator/1.0
+Version: 1
+Original-Mail-From: <bounces+{token}@{BOUNCE_DOMAIN}>
+
+--F
+Content-Type: message/rfc822
+
+Return-Path: <bounces+{token}@{BOUNCE_DOMAIN}>
+From: News <news@example.org>
+To: redacted@redacted.example
+Subject: Issue 42
+Message-ID: {original_message_id}
+
+Hello.
+--F--
+""".replace("\n", "\r\n").encode()
