@@ -38,6 +38,14 @@ def test_api_stats_count_mailbox_bounces_and_complaints(
     assert stats.json["bounces"] == {"hard": 1, "soft": 1}
     assert stats.json["complaints"] == 1
 
+    from click.testing import CliRunner
+
+    from newsletter.compose.cli import issues
+
+    text = CliRunner().invoke(issues, ["stats", str(gone.issue_id)])
+    assert text.exit_code == 0, text.output
+    assert "bounces hard 1 soft 1\ncomplaints 1" in text.output
+
 
 @pytest.mark.slow
 def test_cli_process_prints_counts_and_a_second_pass_reads_nothing(tmp_path: Path):
