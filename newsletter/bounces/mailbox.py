@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsletter.mail import verp
@@ -188,11 +189,14 @@ def process(session: Session, settings: Settings, url: str | None = None) -> Pas
             handler.counts.read += 1
             try:
                 handler.handle(item.raw)
-            except Unparseable as exc:
-                log.warning("bounce mailbox: %s kept aside: %s", item.name or "message", exc)
+            except SQLAlchemyError:
+                raise  # the database is away: stop; the message stays unhandled for next time
+            except Exception as exc:  # unparseable, or a bug on odd input: kept aside
+                reason = str(exc) if isinstance(exc, Unparseable) else f"error: {exc!r}"
+                log.warning("bounce mailbox: %s kept aside: %s", item.name or "message", reason)
                 handler.counts.failed += 1
                 session.rollback()
-                item.failed(str(exc))
+                item.failed(reason)
                 continue
             item.done()
     return handler.counts
@@ -376,8 +380,9 @@ class _Imap(AbstractContextManager[Iterator[_Item]]):
 
     def _items(self) -> Iterator[_Item]:
         for uid in self.client.search(["UNSEEN"]):
-            data = self.client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {})
-            raw = data.get(b"BODY[]") or b""
+            # A partial fetch: a 20 MB attachment is not downloaded past READ_LIMIT.
+            data = self.client.fetch([uid], [f"BODY.PEEK[]<0.{READ_LIMIT}>"]).get(uid, {})
+            raw = data.get(b"BODY[]<0>") or data.get(b"BODY[]") or b""
             yield _Item(
                 bytes(raw)[:READ_LIMIT],
                 done=functools.partial(self._seen, uid),

@@ -173,3 +173,16 @@ def test_mbox_pass(db_session, mailed, settings, tmp_path):
 def test_unopenable_mailbox_is_a_clear_error(db_session, settings, url):
     with pytest.raises(MailboxError):
         process(db_session, settings, url)
+
+
+def test_a_20_mb_message_costs_a_bounded_read_and_is_handled(db_session, settings, tmp_path):
+    box = make_maildir(tmp_path / "Maildir")
+    big = (
+        b"From: someone@example.net\r\nTo: bounces@" + BOUNCE_DOMAIN.encode()
+        + b"\r\nSubject: a huge attachment\r\nMessage-ID: <big@example.net>\r\n\r\n"
+        + b"A" * (20 * 1024 * 1024)
+    )  # fmt: skip
+    drop(box, "big", big)
+    counts = process(db_session, settings, f"maildir://{box}")
+    assert (counts.read, counts.ignored, counts.failed) == (1, 1, 0)
+    assert (box / "cur" / "big:2,S").stat().st_size == len(big)  # untouched, put away
