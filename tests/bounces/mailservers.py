@@ -49,26 +49,53 @@ class Imap:
     port: int
     user: str
     password: str
+    pop3s_port: int = 0  # 0: no POP3S listener
+    ca_file: str = ""  # the self-signed certificate POP3S presents (for SSL_CERT_FILE)
+
+    def pop3s_url(self) -> str:
+        return f"pop3s://{self.user}:{self.password}@{self.host}:{self.pop3s_port}"
 
     def url(self, folder: str = "INBOX") -> str:
         return f"imap://{self.user}:{self.password}@{self.host}:{self.port}/{folder}"
 
 
 @contextmanager
-def dovecot() -> Iterator[Imap]:
-    """A running Dovecot with one user (alice / a password) and an empty INBOX."""
+def dovecot(*, pop3s: bool = False) -> Iterator[Imap]:
+    """A running Dovecot with one user (alice / a password) and an empty INBOX; with
+    `pop3s`, also POP3 over TLS with a self-signed certificate for 127.0.0.1."""
     user, group, uid, gid = mail_user()
     root = Path(tempfile.mkdtemp(prefix="newsletter-dovecot-"))
     root.chmod(0o755)
     port = free_port()
+    pop3s_port = free_port() if pop3s else 0
+    tls = ""
+    if pop3s:
+        self_signed(root / "cert.pem", root / "key.pem")
+        tls = f"""
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
+service pop3-login {{
+  chroot =
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    address = 127.0.0.1
+    port = {pop3s_port}
+    ssl = yes
+  }}
+}}
+"""
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir()
     (root / "passwd").write_text("alice:{PLAIN}imap-secret::::\n")
-    (root / "dovecot.conf").write_text(f"""
+    (root / "dovecot.conf").write_text(
+        f"""
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-protocols = imap
+protocols = imap{" pop3" if pop3s else ""}
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -109,7 +136,9 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
-""")
+"""
+        + tls
+    )
     if os.getuid() == 0:
         for path in [root, *root.rglob("*")]:
             os.chown(path, uid, gid)
@@ -124,7 +153,7 @@ namespace inbox {{
                 if time.monotonic() > deadline:
                     raise RuntimeError((root / "dovecot.log").read_text()) from None
                 time.sleep(0.1)
-        yield Imap("127.0.0.1", port, "alice", "imap-secret")
+        yield Imap("127.0.0.1", port, "alice", "imap-secret", pop3s_port, str(root / "cert.pem"))
     finally:
         pid_file = root / "run" / "master.pid"
         if pid_file.exists():
@@ -274,3 +303,41 @@ biff = no
                 break
             time.sleep(0.1)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def self_signed(cert_path: Path, key_path: Path) -> None:
+    """A throwaway certificate for 127.0.0.1 (subjectAltName IP), valid for a day."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )

@@ -1,4 +1,4 @@
-"""The bounce mailbox over IMAP against a real Dovecot on loopback: `\\Seen`, the move
+"""The bounce mailbox over IMAP (and POP3S) against a real Dovecot on loopback: `\\Seen`, the move
 to `Processed` (when it exists), failures kept in `Failed`."""
 
 from __future__ import annotations
@@ -95,3 +95,23 @@ def test_without_processed_folder_messages_stay_seen(db_session, mailed, app, im
 def test_wrong_password_is_a_clear_error(db_session, app, imap):
     with pytest.raises(MailboxError, match="cannot open the IMAP mailbox"):
         process(db_session, app.extensions["settings"], imap.url().replace("imap-secret", "nope"))
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/lib/dovecot/pop3"), reason="needs dovecot-pop3d")
+def test_pop3s_deletes_handled_messages_and_leaves_failures(db_session, mailed, app, monkeypatch):
+    settings = app.extensions["settings"]
+    gone = mailed("gone@example.com")
+    with dovecot(pop3s=True) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)  # trust the throwaway certificate
+        client = connect(server)
+        client.append("INBOX", dsn("gone@example.com", token=verp.make_token(gone.id, settings.secret_key)))  # fmt: skip
+        client.append("INBOX", GARBAGE)
+        counts = process(db_session, settings, server.pop3s_url())
+        assert (counts.read, counts.bounces, counts.suppressed, counts.failed) == (2, 1, 1, 1)
+        assert subscriber_of(db_session, gone).status is SubscriberStatus.BOUNCED
+        client.select_folder("INBOX", readonly=True)
+        left = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"])
+        assert [b"not an email" in d[b"BODY[]"] for d in left.values()] == [True]
+        client.logout()
+        again = process(db_session, settings, server.pop3s_url())
+        assert (again.read, again.failed, again.suppressed) == (1, 1, 0)
