@@ -15,6 +15,7 @@ from newsletter.bounces.mailbox import process
 from newsletter.compose import create_issue
 from newsletter.mail.pool import SmtpPool, SmtpTarget
 from newsletter.models import Subscriber, SubscriberStatus
+from newsletter.sends import variants
 from newsletter.sends.stats import issue_stats
 from newsletter.subscribers.suppression import is_suppressed
 
@@ -36,8 +37,12 @@ MISSING = ("ghost", "nobody-here", "typo.alice")
 
 @pytest.fixture
 def mta() -> Iterator[Postfix]:
+    # The send pipeline caches rendered templates per process by (issue id, post ids);
+    # test databases roll back and reuse ids, so leave no template of ours behind.
+    variants._cache.clear()
     with postfix(EXISTING) as server:
         yield server
+    variants._cache.clear()
 
 
 def messages_in(maildir: Path) -> list[Path]:
