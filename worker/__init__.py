@@ -6,10 +6,10 @@ builds the app once per worker process, as the Flask + Celery pattern does.
 
 from newsletter import create_app
 
-from .beat import SCHEDULE
+from .beat import schedule
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.beat_schedule = SCHEDULE
+celery.conf.beat_schedule = schedule(flask_app.extensions["settings"])
 
 __all__ = ["celery", "flask_app"]

@@ -8,7 +8,12 @@ conditional UPDATE that one caller wins.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsletter.config import Settings
+
+MAILBOX_EVERY = 60.0  # seconds between passes over the bounce mailbox
 
 DISPATCH_EVERY = (
     5.0  # seconds: how late a scheduled issue may start, and how fast a stuck send is rescued
@@ -22,3 +27,16 @@ SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": DISPATCH_EVERY},
     },
 }
+
+
+def schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """SCHEDULE, plus `bounces.process_mailbox` every MAILBOX_EVERY seconds when
+    NEWSLETTER_BOUNCE_MAILBOX is set."""
+    entries = dict(SCHEDULE)
+    if settings.bounce_mailbox:
+        entries["bounces-process-mailbox"] = {
+            "task": "bounces.process_mailbox",
+            "schedule": MAILBOX_EVERY,
+            "options": {"expires": MAILBOX_EVERY},
+        }
+    return entries

@@ -9,10 +9,12 @@ import click
 
 # Subcommands that need the app (settings, database); `classify` needs neither, so it
 # works with no settings at all and can never touch the database.
-_NEEDS_APP: frozenset[str] = frozenset()
+_NEEDS_APP: frozenset[str] = frozenset({"process"})
 
 
-@click.group("bounces", help="Bounces and complaints: classify returned mail.")
+@click.group(
+    "bounces", help="Bounces and complaints: read the bounce mailbox, classify returned mail."
+)
 @click.pass_context
 def bounces(ctx: click.Context) -> None:
     if ctx.invoked_subcommand in _NEEDS_APP and not ctx.resilient_parsing:
@@ -49,3 +51,36 @@ def classify_command(files: tuple[Path, ...], as_json: bool) -> None:
         for r in result.recipients:
             severity = "hard" if r.hard else ("soft" if result.kind == "bounce" else "-")
             click.echo(f"{path}: {result.kind} {r.address} {r.status or '-'} {r.reason} {severity}")
+
+
+@bounces.command(
+    "process",
+    help="One pass over the bounce mailbox (NEWSLETTER_BOUNCE_MAILBOX): record each new "
+    "bounce and complaint once, then print the counts.",
+)
+@click.option(
+    "--mailbox",
+    "url",
+    default=None,
+    help="imap://, imaps://, pop3s://, maildir:///path or mbox:///path (default: the setting).",
+)
+def process_command(url: str | None) -> None:
+    from flask import current_app
+
+    from newsletter.config import MAILBOX_SCHEMES
+    from newsletter.db import get_db
+
+    from .mailbox import MailboxError, process
+
+    if url is not None and url.partition("://")[0] not in MAILBOX_SCHEMES:
+        raise click.BadParameter(
+            "must start with " + ", ".join(s + "://" for s in MAILBOX_SCHEMES),
+            param_hint="--mailbox",
+        )
+    settings = current_app.extensions["settings"]
+    try:
+        with get_db().session_scope() as session:
+            counts = process(session, settings, url)
+    except MailboxError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(" ".join(f"{name}={n}" for name, n in counts.as_dict().items()))

@@ -23,7 +23,7 @@ from newsletter.models import Delivery, Event, EventKind, Subscriber, utcnow
 
 from . import policy
 from .events import Kind, ProviderEvent
-from .hardness import classify_failure
+from .hardness import classify_failure, from_reason
 from .webhooks import payload
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,10 @@ def events_from_classified(
         hard = item.get("hard") if isinstance(item.get("hard"), bool) else None
         if event_kind is not Kind.BOUNCE:
             hard = None
-        elif hard is False and classify_failure(status, reason, provider_hard=False) is None:
+        elif hard is False and (
+            from_reason(reason, False, provider_hard=False) is None  # a reason name
+            or classify_failure(status, reason, provider_hard=False) is None  # code or text
+        ):
             hard = None  # a soft verdict on a policy rejection (5.7.x) must never add up
         events.append(
             make(

@@ -180,5 +180,7 @@ def stats_command(issue_id: int, as_json: bool) -> None:
     click.echo(
         f"status {stats['status']}\nrecipients {stats['recipients']}\nsent {stats['sent']}\n"
         f"failed {stats['failed']}\nskipped {stats['skipped']}\n"
-        f"remaining {stats['remaining']}\nrate {stats['rate_per_s']}/s"
+        f"remaining {stats['remaining']}\nrate {stats['rate_per_s']}/s\n"
+        f"bounces hard {stats['bounces']['hard']} soft {stats['bounces']['soft']}\n"
+        f"complaints {stats['complaints']}"
     )

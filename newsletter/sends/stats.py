@@ -3,8 +3,9 @@
 `sent`, `failed`, `skipped` come from the ledger; `remaining` is what the send has
 yet to decide: pending and in-flight rows plus the active subscribers the walk
 has not reached. `recipients` is their sum. `rate_per_s` is messages accepted over
-the last RATE_WINDOW seconds. Opens, clicks, bounces, complaints and unsubscribes
-are filled by later work and zero until then.
+the last RATE_WINDOW seconds. `bounces` and `complaints` come from the events
+(newsletter.bounces.stats). Opens, clicks and unsubscribes are filled by later work
+and zero until then.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from newsletter.bounces.stats import issue_bounce_stats
 from newsletter.compose.errors import IssueNotFound
 from newsletter.models import Delivery, DeliveryStatus, Issue, Subscriber, SubscriberStatus, utcnow
 
@@ -58,6 +60,7 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
         )
         or 0
     )
+    bounce_stats = issue_bounce_stats(session, issue_id)
     session.commit()
     remaining = counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING] + unwalked
     sent, failed = counts[DeliveryStatus.SENT], counts[DeliveryStatus.FAILED]
@@ -70,8 +73,8 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
         "skipped": skipped,
         "remaining": remaining,
         "rate_per_s": round(recent / RATE_WINDOW, 1),
-        "bounces": {"hard": 0, "soft": 0},
-        "complaints": 0,
+        "bounces": bounce_stats["bounces"],
+        "complaints": bounce_stats["complaints"],
         "unsubscribes": 0,
         "opens": {"unique": 0, "total": 0, "machine": 0},
         "clicks": {"unique": 0, "total": 0, "links": []},
