@@ -28,11 +28,13 @@ class ZoneResolver(BaseResolver):  # type: ignore[misc]
     zone: Zone
     slow: dict[str, float] = field(default_factory=dict)  # name -> seconds before answering
     queries: list[tuple[str, str]] = field(default_factory=list)
+    protocols: list[tuple[str, str]] = field(default_factory=list)  # (name, "udp" or "tcp")
 
     def resolve(self, request, handler):  # type: ignore[no-untyped-def]
         name = str(request.q.qname).rstrip(".").lower()
         qtype = QTYPE[request.q.qtype]
         self.queries.append((name, qtype))
+        self.protocols.append((name, handler.protocol))
         if name in self.slow:
             time.sleep(self.slow[name])
         reply = request.reply()
@@ -51,6 +53,13 @@ class ZoneResolver(BaseResolver):  # type: ignore[misc]
             else:
                 continue
             reply.add_answer(RR(request.q.qname, getattr(QTYPE, qtype), rdata=rdata, ttl=60))
+        if handler.protocol == "udp" and len(reply.pack()) > 512:
+            # As a classic nameserver: too big for UDP, so TC and no answer; the client
+            # retries over TCP. (dnslib's own truncation drops the question, which
+            # dnspython rightly rejects.)
+            truncated = request.reply()
+            truncated.header.tc = 1
+            return truncated
         return reply
 
 

@@ -154,8 +154,13 @@ def test_big_key_answer_comes_over_tcp(good_zone: Zone, settings_for: Any, tmp_p
     path = tmp_path / "big.pem"
     path.write_bytes(pem(big))
     good_zone[DKIM_NAME]["TXT"] = [dkim_record(big)]
-    found = by_name(check(good_zone, settings_for, DKIM_PRIVATE_KEY_PATH=str(path)))
+    with (
+        dns_server(good_zone) as (nameserver, resolver),
+        settings_for(DKIM_PRIVATE_KEY_PATH=str(path)) as settings,
+    ):
+        found = by_name(run_checks(settings, Dns(nameserver)))
     assert found["dkim-key"][0] == "pass" and found["dkim-signature"][0] == "pass"
+    assert (DKIM_NAME, "udp") in resolver.protocols and (DKIM_NAME, "tcp") in resolver.protocols
 
 
 @pytest.mark.parametrize(
