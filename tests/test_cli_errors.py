@@ -58,6 +58,7 @@ BAD_INPUT: dict[tuple[str, ...], tuple[list[str], str | None]] = {
     ("users", "create"): (["not-an-address"], "a long password\n"),
     ("users", "password"): (["nobody@example.org"], "a long password\n"),
     ("bounces", "classify"): (["{tmp}/no-such-message.eml"], None),
+    ("deliverability", "check"): (["--nameserver", "not-an-ip"], None),
 }
 
 
