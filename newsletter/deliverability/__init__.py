@@ -38,7 +38,7 @@ from typing import Literal
 
 import dkim
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from publicsuffixlist import PublicSuffixList
 
 from newsletter.config import Settings
@@ -161,34 +161,22 @@ def check_spf(report: Report, lookup: Dns, domain: str, role: str) -> None:
 # -- DKIM key ----------------------------------------------------------------
 
 
-def _load_private_key(path: str) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
-    """The key dkimpy signs with: PEM RSA (PKCS#1 or #8), or base64 raw Ed25519 (RFC 8463)."""
-    data = Path(path).read_bytes()
-    if b"-----BEGIN" in data:
-        key = serialization.load_pem_private_key(data, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
-            raise ValueError("the key is neither RSA nor Ed25519")
-        return key
-    raw = base64.b64decode(data.strip(), validate=True)
-    if len(raw) != 32:
-        raise ValueError("not a PEM key nor a base64 Ed25519 key")
-    return ed25519.Ed25519PrivateKey.from_private_bytes(raw)
+def _load_private_key(path: str) -> rsa.RSAPrivateKey:
+    """The PEM RSA key (PKCS#1 or PKCS#8) dkim.py signs with (rsa-sha256)."""
+    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("not an RSA key (dkim.py signs with rsa-sha256)")
+    return key
 
 
-def _public_der(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
-    """The bytes a DKIM `p=` holds: SubjectPublicKeyInfo DER for RSA, raw 32 bytes for Ed25519."""
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+def _public_der(key: rsa.RSAPrivateKey) -> bytes:
+    """What a DKIM `p=` holds for RSA: the SubjectPublicKeyInfo DER (RFC 6376 3.6.1)."""
     return key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def _same_public_key(published: bytes, key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> bool:
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return published == _public_der(key)
+def _same_public_key(published: bytes, key: rsa.RSAPrivateKey) -> bool:
     try:  # SubjectPublicKeyInfo, or a bare PKCS#1 RSAPublicKey (dkimpy accepts both)
         public = serialization.load_der_public_key(published)
     except ValueError:
@@ -216,7 +204,7 @@ def check_dkim_key(report: Report, lookup: Dns, settings: Settings, domain: str)
     except (OSError, ValueError, TypeError, binascii.Error) as exc:
         report.add(name, "fail", f"cannot read the DKIM private key {path}: {exc}")
         return False
-    kind = "ed25519" if isinstance(key, ed25519.Ed25519PrivateKey) else "rsa"
+    kind = "rsa"
     expected = f"v=DKIM1; k={kind}; p={base64.b64encode(_public_der(key)).decode()}"
     where = f"{selector}._domainkey.{domain}"
     try:
@@ -247,7 +235,7 @@ def check_dkim_key(report: Report, lookup: Dns, settings: Settings, domain: str)
             f"fails: publish '{expected}' (or point the settings at the right key)",
         )
         return False
-    if isinstance(key, rsa.RSAPrivateKey) and key.key_size < 2048:
+    if key.key_size < 2048:
         status: Status = "fail" if key.key_size < 1024 else "warn"
         report.add(name, status, f"{where}: a {key.key_size}-bit RSA key; use 2048 bits")
         return True
