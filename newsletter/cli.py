@@ -159,10 +159,11 @@ def _add_optional_groups() -> None:
     """Command groups that live with their domain."""
     from .bounces.cli import bounces
     from .compose.cli import issues
+    from .deliverability.cli import deliverability
     from .posts.cli import posts
     from .subscribers.cli import subscribers
 
-    for group in (posts, subscribers, issues, bounces):
+    for group in (posts, subscribers, issues, bounces, deliverability):
         cli.add_command(group)
 
 

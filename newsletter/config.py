@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACKING": "on",
     "DKIM_SELECTOR": "",
     "DKIM_PRIVATE_KEY_PATH": "",
+    "DELIVERABILITY_NAMESERVER": "",  # HOST:PORT for `deliverability check`; empty = system's
     "POSTAL_ADDRESS": "",
     "SES_TOPIC_ARNS": "",
     "POSTMARK_WEBHOOK_AUTH": "",
@@ -91,6 +92,7 @@ class Settings:
     tracking: bool
     dkim_selector: str
     dkim_private_key_path: str
+    deliverability_nameserver: str
     postal_address: str
     ses_topic_arns: tuple[str, ...]
     postmark_webhook_auth: str
@@ -227,6 +229,7 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
         tracking=_flag("TRACKING", cfg["TRACKING"]),
         dkim_selector=str(cfg["DKIM_SELECTOR"] or ""),
         dkim_private_key_path=str(cfg["DKIM_PRIVATE_KEY_PATH"] or ""),
+        deliverability_nameserver=_nameserver(cfg["DELIVERABILITY_NAMESERVER"]),
         postal_address=str(cfg["POSTAL_ADDRESS"] or ""),
         ses_topic_arns=_topic_arns(cfg["SES_TOPIC_ARNS"]),
         postmark_webhook_auth=_basic_auth("POSTMARK_WEBHOOK_AUTH", cfg["POSTMARK_WEBHOOK_AUTH"]),
@@ -319,6 +322,18 @@ def _topic_arns(value: Any) -> tuple[str, ...]:
                 f"arn:aws:sns:eu-west-1:123456789012:ses-feedback (got {arn[:100]!r})"
             )
     return arns
+
+
+def _nameserver(value: Any) -> str:
+    from newsletter.deliverability.lookup import parse_nameserver
+
+    text = _one_line("DELIVERABILITY_NAMESERVER", value, 100)
+    if text:
+        try:
+            parse_nameserver(text)
+        except ValueError as exc:
+            raise ConfigError(f"NEWSLETTER_DELIVERABILITY_NAMESERVER: {exc}") from None
+    return text
 
 
 def _basic_auth(name: str, value: Any) -> str:

@@ -59,6 +59,7 @@ BAD_INPUT: dict[tuple[str, ...], tuple[list[str], str | None]] = {
     ("users", "password"): (["nobody@example.org"], "a long password\n"),
     ("bounces", "classify"): (["{tmp}/no-such-message.eml"], None),
     ("bounces", "process"): (["--mailbox", "maildir://{tmp}/no-such-maildir"], None),
+    ("deliverability", "check"): (["--nameserver", "not-an-ip"], None),
 }
 
 
