@@ -75,3 +75,15 @@ def test_cycles_in_parent_links_terminate(db_session, tree):
 def test_post_matches_by_the_rule(db_session, tree, chosen, post, expected):
     allowed = allowed_categories(db_session, [tree[n] for n in chosen])
     assert post_matches([tree[n] for n in post], allowed) is expected
+
+
+@pytest.mark.parametrize("name", ["\x00", "Cooking", "   ", "AI\x00"])
+def test_the_subscriber_list_filter_refuses_unknown_names_without_touching_the_database(
+    db_session, tree, name
+):
+    from newsletter.subscribers.errors import InvalidInput
+    from newsletter.subscribers.queries import list_subscribers
+
+    with pytest.raises(InvalidInput, match="unknown category"):
+        list_subscribers(db_session, category=name)
+    assert list_subscribers(db_session, category="ai").items == []  # case-insensitive, known

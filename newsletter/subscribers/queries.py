@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.models import Category, Subscriber, SubscriberStatus, subscriber_categories
+from newsletter.categories import UnknownCategory, category_ids_by_name
+from newsletter.models import Subscriber, SubscriberStatus, subscriber_categories
 
 from .errors import InvalidInput
 
@@ -73,9 +74,10 @@ def list_subscribers(
     if status is not None:
         query = query.where(Subscriber.status == status)
     if category:
-        category_id = session.scalar(select(Category.id).where(Category.name == category))
-        if category_id is None:
-            raise InvalidInput(f"unknown category: {category!r}")
+        try:
+            (category_id,) = category_ids_by_name(session, [category])
+        except (UnknownCategory, ValueError):
+            raise InvalidInput(f"unknown category: {category!r}") from None
         query = query.where(
             exists().where(
                 subscriber_categories.c.subscriber_id == Subscriber.id,

@@ -369,7 +369,7 @@ def _control(action: str, issue_id: int) -> IssueOut:
     summary="Start sending now (a draft or a scheduled issue); workers do the sending",
     tag="issues",
     response=IssueOut,
-    errors=(409,),
+    errors=(409, 422),  # 422: the issue has no posts
 )
 def send_issue_api(issue_id: int) -> IssueOut:
     return _control("send_now", issue_id)
