@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import timedelta
 from multiprocessing import Process, Queue
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def start_sink(binary: str, port: int) -> subprocess.Popen[bytes]:
 def populate(url: str, n: int) -> int:
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as s:
-        posts = []
+        posts: list[Post] = []
         for title, category in (("Transformers explained", "AI: Large Language Models"),
                                 ("Shenzhen notes", "China")):  # fmt: skip
             post = Post(title=title, slug=title.lower().replace(" ", "-"),
@@ -151,7 +152,9 @@ def vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, float]:
+def run_pipeline(
+    n: int, workers: int, sink_port: int, tmp: Path, *, rate: float = 0
+) -> dict[str, float]:
     name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
     url = create_postgres_database(name)
     try:
@@ -172,10 +175,11 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             NEWSLETTER_SMTP_POOL_SIZE=str(CONCURRENCY),
             NEWSLETTER_SEND_BATCH_SIZE=os.environ.get("BENCH_BATCH", "100"),
             NEWSLETTER_FROM_ADDRESS="Bench <news@example.org>",
+            NEWSLETTER_SEND_RATE=str(rate),
         )
         command = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool=threads",
                    f"--concurrency={CONCURRENCY}", "--loglevel=WARNING"]  # fmt: skip
-        raw = raw_limit(n, workers, sink_port, real_messages(url, issue_id, env))
+        raw = 0.0 if rate else raw_limit(n, workers, sink_port, real_messages(url, issue_id, env))
         procs = [
             subprocess.Popen(
                 [*command, f"--hostname=bench{k}-{uuid.uuid4().hex[:4]}@%h"],
@@ -226,11 +230,23 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             last = s.scalar(select(func.max(Delivery.sent_at)).where(Delivery.issue_id == issue_id))
             # "From send": the moment `issues send` moved the issue to sending.
             began = s.scalar(select(Issue.started_at).where(Issue.id == issue_id))
+            assert began is not None and last is not None, "the send never started"
             sent = s.scalar(
                 select(func.count()).where(
                     Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT
                 )
             )
+            paced = 0.0
+            if rate:  # messages accepted in the minute from 5 s after the start
+                window = (began + timedelta(seconds=5), began + timedelta(seconds=65))
+                in_minute = s.scalar(
+                    select(func.count()).where(
+                        Delivery.issue_id == issue_id,
+                        Delivery.sent_at >= window[0],
+                        Delivery.sent_at < window[1],
+                    )
+                )
+                paced = float(in_minute or 0) / 60
         engine.dispose()
         cpu_end = _cpu_seconds(procs[0].pid)
         stop.set()
@@ -248,6 +264,7 @@ def run_pipeline(n: int, workers: int, sink_port: int, tmp: Path) -> dict[str, f
             "rate": n / elapsed,
             "elapsed": elapsed,
             "rss_mb": max(peak.values()) / 1024,
+            "paced": paced,
             # CPU seconds of the first worker per wall second of the send (1.0 = one core)
             "cpu": (cpu_end - cpu_start) / elapsed,
         }
@@ -324,12 +341,41 @@ def raw_limit(n: int, processes: int, sink_port: int, bodies: list[bytes]) -> fl
     return total / elapsed
 
 
+def pace(rate: float) -> None:
+    """NEWSLETTER_SEND_RATE across two worker processes: messages accepted in one minute
+    (from 5 s after the start, so the first batches' start-up is left out), against the
+    setting; the target is within 5%."""
+    sink = start_sink(ensure_smtp_sink(), port := free_port())
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            n = int(rate * 75)  # the send lasts 75 s: the measured minute is inside it
+            got = run_pipeline(n, 2, port, Path(folder), rate=rate)
+    finally:
+        sink.terminate()
+    error = got["paced"] / rate - 1
+    verdict = "within" if abs(error) <= 0.05 else "NOT within"
+    print(
+        f"SEND_RATE={rate:g} msg/s, 2 workers x {CONCURRENCY} threads: {got['paced']:.2f} "
+        f"msg/s over one minute ({error * 100:+.1f}%, {verdict} 5%); whole send "
+        f"{got['rate']:.2f} msg/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=20_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rss", type=int, default=0, help="also measure RSS at this list size")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="instead: hold SEND_RATE at this many msg/s with 2 workers, report the minute",
+    )
     args = parser.parse_args()
+    if args.rate:
+        pace(args.rate)
+        return
     sink = start_sink(ensure_smtp_sink(), port := free_port())
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -107,6 +107,8 @@ def envelope_sender(settings: Settings, *, delivery_id: int | None = None) -> st
 
 def seal(settings: Settings, message: bytes) -> bytes:
     """The finished message: DKIM-signed when a key is configured, else unchanged."""
+    if not settings.dkim_selector or not settings.dkim_private_key_path:
+        return message  # asked once per message sent: skip the signer lookup
     signer = dkim.get_signer(
         selector=settings.dkim_selector,
         domain=settings.from_email.rpartition("@")[2],

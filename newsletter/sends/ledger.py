@@ -1,7 +1,7 @@
 """The delivery rows of a send: one per issue and subscriber (a UNIQUE key), the ledger
 that makes the send exactly-once.
 
-    pending --claim--> sending --mark_sent--> sent
+    pending --claim--> sending --mark_sent_and_renew--> sent
                                --mark_failed--> failed
                                --mark_skipped--> skipped
                                --retry_later / release / requeue_stale--> pending
@@ -117,12 +117,6 @@ def _set(session: Session, ids: Sequence[int], **values: object) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-def mark_sent(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
-    """The SMTP server accepted these messages. Does not commit."""
-    now = now or utcnow()
-    _set(session, ids, status=SENT, sent_at=now, last_error=None, next_attempt_at=None)
-
-
 def mark_failed(session: Session, delivery_id: int, error: str) -> None:
     """Permanent failure for this address. Does not commit."""
     _set(session, [delivery_id], status=FAILED, last_error=error[:2000], next_attempt_at=None)
@@ -133,36 +127,54 @@ def mark_skipped(session: Session, ids: Sequence[int], reason: str) -> None:
     _set(session, ids, status=SKIPPED, last_error=reason)
 
 
-def set_variant(session: Session, ids: Sequence[int], variant: str) -> None:
-    """Record which content variant (variants.variant_key) these claimed rows get.
-    Does not commit."""
-    _set(session, ids, variant=variant)
-
-
 def retry_later(session: Session, delivery_id: int, error: str, *, at: datetime) -> None:
     """Back to pending, not to be claimed before `at`. Does not commit."""
     _set(session, [delivery_id], status=PENDING, last_error=error[:2000], next_attempt_at=at)
 
 
 def mark_sent_and_renew(
-    session: Session, sent: Sequence[int], still_mine: Sequence[int], *, now: datetime | None = None
+    session: Session,
+    sent: Sequence[tuple[int, str]],
+    still_mine: Sequence[int],
+    *,
+    now: datetime | None = None,
 ) -> None:
-    """`mark_sent(sent)` and `renew(still_mine)` in one statement (one round trip per
-    flush of the send loop). Does not commit."""
+    """The SMTP server accepted these `(delivery id, variant key)` messages: mark them
+    sent with their content variant (variants.variant_key, for stats and tracking), and
+    renew the claims `still_mine` (may be empty), in one statement: one round trip and
+    one row write per message per flush of the send loop. Does not commit."""
     now = now or utcnow()
+    ids = [delivery_id for delivery_id, _ in sent]
+    groups: dict[str, list[int]] = {}
+    for delivery_id, key in sent:
+        groups.setdefault(key, []).append(delivery_id)
+    variant: object = (
+        next(iter(groups))
+        if len(groups) == 1  # a handful of variants per batch at most
+        else case(*((_C.id.in_(g), v) for v, g in groups.items()), else_=_C.variant)
+    )
     if not still_mine:
-        mark_sent(session, sent, now=now)
+        _set(
+            session,
+            ids,
+            status=SENT,
+            sent_at=now,
+            last_error=None,
+            next_attempt_at=None,
+            variant=variant,
+        )
         return
     if not sent:
         renew(session, still_mine, now=now)
         return
-    is_sent = _C.id.in_(list(sent))
+    is_sent = _C.id.in_(ids)
     _set(
         session,
-        [*sent, *still_mine],
+        [*ids, *still_mine],
         status=case((is_sent, SENT), else_=_C.status),
         sent_at=case((is_sent, now), else_=_C.sent_at),
         last_error=case((is_sent, None), else_=_C.last_error),
+        variant=case((is_sent, variant), else_=_C.variant) if len(groups) == 1 else variant,
         claimed_at=now,
     )
 

@@ -8,6 +8,7 @@ has started (only drafts are editable), so the cache never goes stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -27,6 +28,7 @@ _lock = threading.Lock()
 _cache: OrderedDict[tuple[int, tuple[int, ...]], MessageTemplate] = OrderedDict()
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per message sent
 def variant_key(post_ids: tuple[int, ...]) -> str:
     """A short stable name for a content variant: the first 12 hex digits of the SHA-256
     of its sorted post ids (`(3, 1)` and `(1, 3)` are one variant). Stored on each sent

@@ -13,13 +13,13 @@ verified with it or any fallback.
 
 from __future__ import annotations
 
+import base64
 import enum
 import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -77,13 +77,38 @@ def make_token(
     issue_id: int | None = None,
     issued_at: datetime | None = None,
 ) -> str:
-    payload: dict[str, Any] = {"s": subscriber_id, "e": email_tag(email)}
+    # The JSON payload, written out: ints and a hex tag need no escaping, and
+    # json.dumps per token showed in the send's profile. Keys in this order:
+    # s (subscriber id), e (email tag), t (issued at, ms; confirm only), i (issue id).
+    fields = [f'"s":{int(subscriber_id)}', f'"e":"{email_tag(email)}"']
     if purpose is Purpose.CONFIRM:
         moment = issued_at or datetime.now(UTC)
-        payload["t"] = int(moment.timestamp() * 1000)
+        fields.append(f'"t":{int(moment.timestamp() * 1000)}')
     if issue_id is not None:
-        payload["i"] = issue_id
-    return str(_serializer(purpose).dumps(payload))
+        fields.append(f'"i":{int(issue_id)}')
+    return _sign(purpose, ("{" + ",".join(fields) + "}").encode("ascii"), _keys()[-1])
+
+
+def _sign(purpose: Purpose, body: bytes, key: str) -> str:
+    """What itsdangerous's `URLSafeSerializer(key, salt).dumps` makes of a JSON `body`
+    it would not compress: base64url(body) "." base64url(HMAC-SHA1(derived key, that)).
+
+    A send signs two tokens per message, and itsdangerous (json.dumps, a zlib attempt,
+    deriving the key again, HMAC) was about 70 µs of a message's CPU in the send's
+    profile; this is the measured reason for these lines. The payload is never
+    compressed, which itsdangerous's `loads` accepts: `read_token` verifies every token
+    with itsdangerous, and a test checks both ways.
+    """
+    encoded = base64.urlsafe_b64encode(body).rstrip(b"=")
+    mac = hmac.digest(_derived_key(purpose, key), encoded, "sha1")
+    return (encoded + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode("ascii")
+
+
+@functools.lru_cache(maxsize=32)
+def _derived_key(purpose: Purpose, key: str) -> bytes:
+    # itsdangerous's default key derivation ("django-concat"): sha1(salt + "signer" + key).
+    salt = f"newsletter.subscribers.{purpose.value}".encode()
+    return hashlib.sha1(salt + b"signer" + key.encode()).digest()  # noqa: S324 - as itsdangerous
 
 
 def read_token(purpose: Purpose, token: str) -> TokenData:

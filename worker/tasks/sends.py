@@ -57,7 +57,7 @@ _DB_RETRY = {
 def send_batch(issue_id: int) -> None:
     """Send one batch of an issue, publishing the next batch as soon as this one has work."""
     settings = current_app.extensions["settings"]
-    with get_db().session_scope() as session:
+    with get_db().batch_session() as session:
         outcome = deliver.run_batch(
             session,
             settings,
