@@ -70,9 +70,12 @@ def backoff(settings: Settings, attempts: int) -> float:
     return float(base * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not a secret
 
 
-def materialize(session: Session, settings: Settings, issue_id: int) -> int:
-    """Write pending rows for the next slice of recipients and move the checkpoint past
-    them, in one transaction (commits). Returns rows written (0: done or lost the race).
+def materialize(
+    session: Session, settings: Settings, issue_id: int, *, claim: bool = False
+) -> list[ledger.Claimed]:
+    """Write rows for the next slice of recipients and move the checkpoint past them, in
+    one transaction (commits): pending rows, or with `claim` rows already claimed by the
+    caller. Returns the rows written ([]: the walk is done, or another worker won).
 
     The first statement is the UPDATE that locks the issue row, so two workers never
     write the same slice (and SQLite never upgrades a stale read).
@@ -80,24 +83,27 @@ def materialize(session: Session, settings: Settings, issue_id: int) -> int:
     peek = session.execute(lifecycle.checkpoint_query(issue_id)).one_or_none()
     session.commit()  # end the read: the write below must open its own transaction
     if peek is None or int(peek.last_subscriber_id) >= int(peek.max_subscriber_id or 0):
-        return 0  # the walk is over: no need to queue up on the issue row
+        return []  # the walk is over: no need to queue up on the issue row
     if not lifecycle.try_claim(session, issue_id, allowed=(IssueStatus.SENDING,)):
         session.rollback()
-        return 0
+        return []
     row = session.execute(
         lifecycle.checkpoint_query(issue_id),
     ).one()
     seen, top = int(row.last_subscriber_id), int(row.max_subscriber_id or 0)
     if seen >= top:
         session.commit()
-        return 0
+        return []
     ids = audience.next_recipients(
         session, after_id=seen, up_to_id=top, limit=settings.send_batch_size
     )
     to = ids[-1] if len(ids) == settings.send_batch_size else top
     lifecycle.advance_checkpoint(session, issue_id=issue_id, seen=seen, to=to)
     written = ledger.create(
-        session, issue_id, [(sid, envelope.new_message_id(settings, issue_id, sid)) for sid in ids]
+        session,
+        issue_id,
+        [(sid, envelope.new_message_id(settings, issue_id, sid)) for sid in ids],
+        claimed_at=utcnow() if claim else None,
     )
     session.commit()
     return written
@@ -122,8 +128,12 @@ def run_batch(
     if status is not IssueStatus.SENDING:
         outcome.stopped = True
         return outcome
-    outcome.materialized = materialize(session, settings, issue_id)
-    claimed = ledger.claim(session, issue_id, limit=settings.send_batch_size)
+    # A fresh slice is written already claimed by this batch; a batch with room left
+    # (the walk is over) takes due pending rows: retries, and claims of dead workers.
+    claimed = materialize(session, settings, issue_id, claim=True)
+    outcome.materialized = len(claimed)
+    if len(claimed) < settings.send_batch_size:
+        claimed += ledger.claim(session, issue_id, limit=settings.send_batch_size - len(claimed))
     outcome.claimed = len(claimed)
     if not claimed:
         outcome.finished = finish_if_done(session, issue_id)

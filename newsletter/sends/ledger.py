@@ -45,11 +45,19 @@ class Claimed:
     attempts: int  # including this one
 
 
-def create(session: Session, issue_id: int, rows: Sequence[tuple[int, str]]) -> int:
-    """Pending rows for (subscriber_id, message_id) pairs; an existing row is left alone
-    (the UNIQUE (issue_id, subscriber_id) makes a re-run harmless). Does not commit."""
+def create(
+    session: Session,
+    issue_id: int,
+    rows: Sequence[tuple[int, str]],
+    *,
+    claimed_at: datetime | None = None,
+) -> list[Claimed]:
+    """Rows for (subscriber_id, message_id) pairs: pending, or, with `claimed_at`, already
+    claimed by the caller (one write per row instead of an INSERT and a claim's UPDATE).
+    An existing row is left alone and not returned (the UNIQUE (issue_id, subscriber_id)
+    makes a re-run harmless). Returns the rows written, lowest id first. Does not commit."""
     if not rows:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -61,19 +69,22 @@ def create(session: Session, issue_id: int, rows: Sequence[tuple[int, str]]) -> 
             "issue_id": issue_id,
             "subscriber_id": sid,
             "message_id": mid,
-            "status": PENDING,
+            "status": SENDING if claimed_at else PENDING,
+            "claimed_at": claimed_at,
             "variant": "",
-            "attempts": 0,
+            "attempts": 1 if claimed_at else 0,
             "created_at": now,
             "updated_at": now,
         }
         for sid, mid in rows
     ]
-    stmt = dialect_insert(_TABLE).on_conflict_do_nothing(
-        index_elements=["issue_id", "subscriber_id"]
+    stmt = (
+        dialect_insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
+        .returning(_C.id, _C.subscriber_id, _C.message_id, _C.attempts)
     )
-    session.execute(stmt, values)
-    return len(values)
+    written = session.execute(stmt, values).all()
+    return sorted((Claimed(*row) for row in written), key=lambda c: c.id)
 
 
 def claim(

@@ -354,7 +354,9 @@ def test_the_rate_limit_holds_across_two_worker_processes(make_stack):
     assert stack.cli("issues", "send", str(issue_id)).returncode == 0
     stack.wait(lambda: stack.status(issue_id) is IssueStatus.SENT, 120, "the send to finish")
     times = sorted(r.at for r in stack.smtp.received)
-    steady = times[len(times) // 10 :]  # leave out the start, while the workers warm up
+    # Leave out the start (workers warming up) and the end (the last batches finish one
+    # by one, and a lone thread on a loaded machine may not fill every slot).
+    steady = times[len(times) // 10 : len(times) * 9 // 10]
     measured = (len(steady) - 1) / (steady[-1] - steady[0])
     print(f"\nrate limit {rate}/s across two workers: measured {measured:.1f}/s")
     assert abs(measured - rate) / rate <= 0.05
