@@ -31,7 +31,7 @@ def bounces(ctx: click.Context) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
 def classify_command(files: tuple[Path, ...], as_json: bool) -> None:
-    from .classify import MAX_BYTES, classify
+    from newsletter.bounces.classify import MAX_BYTES, classify
 
     for path in files:  # every file is checked before any output
         if not path.is_file():
@@ -67,10 +67,9 @@ def classify_command(files: tuple[Path, ...], as_json: bool) -> None:
 def process_command(url: str | None) -> None:
     from flask import current_app
 
+    from newsletter.bounces.mailbox import MailboxError, process
     from newsletter.config import MAILBOX_SCHEMES
     from newsletter.db import get_db
-
-    from .mailbox import MailboxError, process
 
     if url is not None and url.partition("://")[0] not in MAILBOX_SCHEMES:
         raise click.BadParameter(

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .lookup import DEFAULT_BUDGET, DEFAULT_TIMEOUT
+from newsletter.deliverability.lookup import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 
 
 @click.group(help="Is the sending domain set up the way Gmail and Yahoo require?")
@@ -35,9 +35,8 @@ def deliverability() -> None:
 )
 def check(as_json: bool, nameserver: str | None, timeout: float) -> None:
     from newsletter.config import current_settings
-
-    from . import run_checks
-    from .lookup import Dns
+    from newsletter.deliverability import run_checks
+    from newsletter.deliverability.lookup import Dns
 
     settings = current_settings()
     try:

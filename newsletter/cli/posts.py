@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from newsletter.db import get_db  # works inside the app context the main CLI provides
-
-from .errors import PostImportError
-from .sources import FORMATS
-from .store import import_posts
+from newsletter.posts.errors import PostImportError
+from newsletter.posts.sources import FORMATS
+from newsletter.posts.store import import_posts
 
 posts = click.Group("posts", help="Import blog posts.")
 

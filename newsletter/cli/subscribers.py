@@ -20,9 +20,8 @@ subscribers = click.Group("subscribers", help="Import, export and manage subscri
 @click.option("--categories", default="", help="Comma-separated categories given to every row.")
 def import_command(file: Path, confirmed: bool, categories: str) -> None:
     from newsletter.db import get_db
-
-    from .errors import SubscriberError
-    from .importer import import_csv
+    from newsletter.subscribers.errors import SubscriberError
+    from newsletter.subscribers.importer import import_csv
 
     try:
         handle = file.open("rb")
@@ -56,8 +55,7 @@ def import_command(file: Path, confirmed: bool, categories: str) -> None:
 )
 def export_command(fmt: str, excel: bool) -> None:
     from newsletter.db import get_db
-
-    from .exporter import export_csv, export_json
+    from newsletter.subscribers.exporter import export_csv, export_json
 
     if excel and fmt != "csv":
         raise click.UsageError("--excel applies to --format csv only")

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from newsletter.db import make_engine
 from newsletter.models import ApiToken, User
-
-from .live import run_cli, stack_environment
+from tests.live import run_cli, stack_environment
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ import click
 import pytest
 
 from newsletter.cli import cli as root
+from tests.live import run_cli, stack_environment
 
-from .live import run_cli, stack_environment
-
-CLEAN_FEED = Path(__file__).parent / "data" / "posts" / "cases" / "08-same-blog-feed.xml"
+CLEAN_FEED = Path(__file__).parent.parent / "data" / "posts" / "cases" / "08-same-blog-feed.xml"
 UNREACHABLE_DB = "postgresql+psycopg://nobody@127.0.0.1:1/nowhere"
 
 

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.deliverability.conftest import FROM, RETURN_PATH_DOMAIN, SELECTOR
+from tests.deliverability.dnszone import Zone, dns_server, silent_server
 from tests.live import run_cli, stack_environment
-
-from .conftest import FROM, RETURN_PATH_DOMAIN, SELECTOR
-from .dnszone import Zone, dns_server, silent_server
 
 
 def environment(tmp_path: Path, key_path: Path, **overrides: str) -> dict[str, str]:
@@ -39,7 +38,7 @@ def test_good_zone_exits_zero_with_one_line_per_check(
 def test_broken_zone_names_each_fault_and_exits_one(
     tmp_path: Path, key_path: Path, good_zone: Zone, other_key: Any
 ) -> None:
-    from .conftest import dkim_record
+    from tests.deliverability.conftest import dkim_record
 
     good_zone["example.org"]["TXT"] = ["v=spf1 +all"]
     good_zone[f"{SELECTOR}._domainkey.example.org"]["TXT"] = [dkim_record(other_key)]

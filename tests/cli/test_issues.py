@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from newsletter.compose.posts import set_post_date
 from newsletter.db import make_engine
 from newsletter.models import Issue, Post
-
-from ..live import run_cli, stack_environment
-from .conftest import SEED
+from tests.compose.conftest import SEED
+from tests.live import run_cli, stack_environment
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from newsletter.cli.subscribers import subscribers as cli
 from newsletter.models import Subscriber, SubscriberStatus
-from newsletter.subscribers.cli import subscribers as cli
 from tests.conftest import csrf_token_from
-
-from .conftest import snapshot
+from tests.subscribers.conftest import snapshot
 
 
 def add(db_session, email, status=SubscriberStatus.ACTIVE, **fields):
@@ -29,7 +28,7 @@ def test_admin_pages_need_an_admin(client, login):
 
 
 def test_admin_list_filters_and_keyset_paging(client, login, db_session, categories, monkeypatch):
-    from newsletter.web import admin_subscribers
+    from newsletter.web.admin import subscribers as admin_subscribers
 
     monkeypatch.setattr(admin_subscribers, "PAGE_SIZE", 2)
     login("admin")

@@ -13,14 +13,14 @@ import uuid
 import pytest
 import requests
 
-from .conftest import (
+from tests.conftest import (
     REDIS_URL,
     REPO,
     create_postgres_database,
     csrf_token_from,
     drop_postgres_database,
 )
-from .live import free_port, stack_environment, wait_for_http
+from tests.live import free_port, stack_environment, wait_for_http
 
 pytestmark = pytest.mark.slow
 

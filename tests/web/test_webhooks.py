@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 
 from newsletter.models import Event, SubscriberStatus, Suppression
 from newsletter.web.webhooks import HTTP_GET, MAX_BODY
+from tests.bounces import signing
+from tests.bounces.conftest import subscriber_of
 from tests.conftest import REDIS_URL, make_test_app
-
-from . import signing
-from .conftest import subscriber_of
 
 MAILGUN_KEY = "key-test-mailgun"
 POSTMARK_AUTH = "hooks:pm-secret"

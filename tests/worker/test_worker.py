@@ -12,9 +12,8 @@ import pytest
 from newsletter import create_app
 from newsletter.db import make_engine
 from newsletter.migrations import upgrade
-
-from .conftest import REDIS_URL, REPO, drop_postgres_database, fresh_database_url
-from .live import stack_environment
+from tests.conftest import REDIS_URL, REPO, drop_postgres_database, fresh_database_url
+from tests.live import stack_environment
 
 pytestmark = pytest.mark.slow
 

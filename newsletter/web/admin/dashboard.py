@@ -10,7 +10,7 @@ from newsletter.config import current_settings
 from newsletter.db import get_session
 from newsletter.models import Issue, Role, Subscriber
 
-from .roles import role_required
+from ..roles import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

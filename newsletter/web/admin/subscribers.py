@@ -21,7 +21,7 @@ from newsletter.subscribers.errors import SubscriberError, SubscriberNotFound
 from newsletter.subscribers.importer import import_csv
 from newsletter.subscribers.suppression import get_suppression
 
-from .roles import role_required
+from ..roles import role_required
 
 bp = Blueprint("admin_subscribers", __name__, url_prefix="/admin/subscribers")
 

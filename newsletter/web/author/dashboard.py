@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from newsletter.db import get_session
 from newsletter.models import Issue, Post, Role
 
-from .roles import role_required
+from ..roles import role_required
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 

@@ -53,8 +53,8 @@ from newsletter.subscribers.tokens import (
     sign_form,
 )
 
-from .api.framework import error_response
-from .textguard import ignores_body
+from ..api.framework import error_response
+from ..textguard import ignores_body
 
 bp = Blueprint("subscribe", __name__)
 

@@ -12,9 +12,8 @@ from sqlalchemy import Connection
 
 from newsletter import deliverability
 from tests.conftest import csrf_token_from, make_test_app
-
-from .conftest import FROM, RETURN_PATH_DOMAIN, SELECTOR
-from .dnszone import Zone, ZoneResolver, dns_server, silent_server
+from tests.deliverability.conftest import FROM, RETURN_PATH_DOMAIN, SELECTOR
+from tests.deliverability.dnszone import Zone, ZoneResolver, dns_server, silent_server
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from newsletter.cli.subscribers import subscribers as cli
 from newsletter.mail.transport import MemorySender
 from newsletter.models import (
     Delivery,
@@ -23,13 +24,11 @@ from newsletter.models import (
     SubscriberStatus,
 )
 from newsletter.subscribers import confirm, subscribe, update_preferences
-from newsletter.subscribers.cli import subscribers as cli
 from newsletter.subscribers.emails import send_confirmation, send_welcome
 from newsletter.subscribers.importer import import_csv
 from newsletter.subscribers.tokens import Purpose, make_token
 from tests.conftest import csrf_token_from
-
-from .conftest import snapshot
+from tests.subscribers.conftest import snapshot
 
 ADMIN_PAGES = ["/admin/", "/admin/subscribers/", "/admin/subscribers/import"]
 AUTHOR_PAGES = ["/author/", "/author/posts", "/author/issues", "/author/issues/new"]
@@ -293,7 +292,7 @@ def test_import_page_explains_the_file_and_the_category_separator(client, login,
 def test_readme_says_how_categories_are_separated():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     assert "separated by `|`" in readme
     assert "--excel" in readme and "NEWSLETTER_SITE_DESCRIPTION" in readme
 

@@ -15,7 +15,7 @@ from newsletter.mail.transport import MemorySender
 from newsletter.models import Delivery, Issue, IssueStatus, Subscriber, SubscriberStatus
 from newsletter.posts import get_or_create_categories, import_posts
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 ISSUE_KEYS = {
     "id", "subject", "preheader", "intro", "outro", "status", "send_at", "tracking",
     "post_ids", "items", "created_at", "sent_at",

@@ -10,7 +10,7 @@ import pytest
 from newsletter.models import Post
 from newsletter.posts import get_or_create_categories
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 
 
 @pytest.fixture

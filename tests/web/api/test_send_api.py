@@ -9,7 +9,7 @@ import pytest
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.posts import import_posts
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 STATS_KEYS = {
     "status", "recipients", "sent", "failed", "skipped", "remaining", "rate_per_s",
     "bounces", "complaints", "unsubscribes", "opens", "clicks", "series",

@@ -12,7 +12,7 @@ from newsletter.compose.posts import most_specific
 from newsletter.models import Category
 from newsletter.posts import import_posts
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 
 
 def tree(db_session, *specs: tuple[str, str | None]) -> dict[str, Category]:

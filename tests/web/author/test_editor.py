@@ -14,10 +14,9 @@ from newsletter.compose import create_issue
 from newsletter.mail.transport import MemorySender
 from newsletter.models import Delivery, Issue, IssueStatus, Subscriber, SubscriberStatus
 from newsletter.posts import get_or_create_categories, import_posts
+from tests.conftest import csrf_token_from
 
-from ..conftest import csrf_token_from
-
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from sqlalchemy import select
 
 from newsletter.models import Issue, Post
 from newsletter.posts import get_or_create_categories, import_posts
+from tests.conftest import csrf_token_from
 
-from ..conftest import csrf_token_from
-
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 
 
 @pytest.fixture

@@ -20,10 +20,9 @@ from newsletter.models import (
 )
 from newsletter.posts import import_posts
 from newsletter.sends import lifecycle
+from tests.conftest import csrf_token_from
 
-from ..conftest import csrf_token_from
-
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from newsletter.models import Issue, IssueStatus
 from newsletter.posts import import_posts
 from newsletter.render.placeholders import OPEN
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "posts" / "seed.txt"
+SEED = Path(__file__).resolve().parents[2] / "data" / "posts" / "seed.txt"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.subscribers.tokens import Purpose, make_token
-
-from .conftest import snapshot
+from tests.subscribers.conftest import snapshot
 
 
 def signature(html: str) -> str:

@@ -19,7 +19,7 @@ from newsletter.subscribers import emails, service
 from newsletter.subscribers.suppression import suppress
 from newsletter.subscribers.tokens import unsubscribe_url
 
-from .test_pages import path, signature
+from .test_subscribe import path, signature
 
 
 def deliver(tasks, db_session, sender) -> list[str]:

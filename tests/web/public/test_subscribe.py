@@ -11,8 +11,7 @@ from sqlalchemy import select
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.subscribers import is_suppressed
 from newsletter.subscribers.tokens import Purpose, make_token, preferences_url, unsubscribe_url
-
-from .conftest import snapshot
+from tests.subscribers.conftest import snapshot
 
 
 def signature(html: str) -> str:

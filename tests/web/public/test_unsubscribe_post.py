@@ -12,9 +12,9 @@ from sqlalchemy import select
 from newsletter.models import Event, EventKind, SubscriberStatus
 from newsletter.subscribers import is_suppressed
 from newsletter.subscribers.tokens import unsubscribe_url
+from tests.subscribers.conftest import snapshot
 
-from .conftest import snapshot
-from .test_pages import active_subscriber, path
+from .test_subscribe import active_subscriber, path
 
 BODIES = {
     "no body": {},
