@@ -47,32 +47,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from .web import (
-        admin,
-        admin_subscribers,
-        archive,
-        auth,
-        author,
-        compose,
-        dev,
-        errors,
-        health,
-        public,
-        subscribe,
-        textguard,
-        webhooks,
-    )
+    from .web import admin, auth, author, dev, errors, health, public, textguard, webhooks
     from .web.api import bp as api_bp
 
+    # The order of before the split: request hooks and context processors run in it.
     for blueprint in (
-        public.bp,
+        public.home.bp,
         auth.bp,
-        author.bp,
-        compose.bp,
-        admin.bp,
-        admin_subscribers.bp,
-        subscribe.bp,
-        archive.bp,
+        *author.BLUEPRINTS,
+        *admin.BLUEPRINTS,
+        public.subscribe.bp,
+        public.archive.bp,
         health.bp,
         dev.bp,
         webhooks.bp,

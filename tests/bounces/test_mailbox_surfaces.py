@@ -40,7 +40,7 @@ def test_api_stats_count_mailbox_bounces_and_complaints(
 
     from click.testing import CliRunner
 
-    from newsletter.compose.cli import issues
+    from newsletter.cli.issues import issues
 
     text = CliRunner().invoke(issues, ["stats", str(gone.issue_id)])
     assert text.exit_code == 0, text.output

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from newsletter.cli.subscribers import subscribers as cli
 from newsletter.models import Subscriber
-from newsletter.subscribers.cli import subscribers as cli
 from newsletter.subscribers.importer import import_csv
 from tests.conftest import csrf_token_from
 

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from newsletter.cli.subscribers import subscribers as cli
 from newsletter.mail.transport import SmtpSender
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.subscribers import emails, service
-from newsletter.subscribers.cli import subscribers as cli
 from tests.smtpd import smtp_server
 
 CASE = Path(__file__).resolve().parent.parent / "data" / "subscribers" / "05-idn-import.csv"

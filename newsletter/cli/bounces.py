@@ -1,0 +1,85 @@
+"""`newsletter bounces ...`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+# Subcommands that need the app (settings, database); `classify` needs neither, so it
+# works with no settings at all and can never touch the database.
+_NEEDS_APP: frozenset[str] = frozenset({"process"})
+
+
+@click.group(
+    "bounces", help="Bounces and complaints: read the bounce mailbox, classify returned mail."
+)
+@click.pass_context
+def bounces(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand in _NEEDS_APP and not ctx.resilient_parsing:
+        from newsletter import create_app
+
+        ctx.with_resource(create_app().app_context())
+
+
+@bounces.command(
+    "classify",
+    help="Tell what each raw email FILE is (bounce, autoreply, complaint, not-bounce), "
+    "without touching the database.",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
+def classify_command(files: tuple[Path, ...], as_json: bool) -> None:
+    from newsletter.bounces.classify import MAX_BYTES, classify
+
+    for path in files:  # every file is checked before any output
+        if not path.is_file():
+            raise click.ClickException(f"no such file: {path}")
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES)
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+        result = classify(raw)
+        if as_json:
+            click.echo(json.dumps({"file": str(path), **result.as_json()}))
+            continue
+        if not result.recipients:
+            click.echo(f"{path}: {result.kind}")
+        for r in result.recipients:
+            severity = "hard" if r.hard else ("soft" if result.kind == "bounce" else "-")
+            click.echo(f"{path}: {result.kind} {r.address} {r.status or '-'} {r.reason} {severity}")
+
+
+@bounces.command(
+    "process",
+    help="One pass over the bounce mailbox (NEWSLETTER_BOUNCE_MAILBOX): record each new "
+    "bounce and complaint once, then print the counts.",
+)
+@click.option(
+    "--mailbox",
+    "url",
+    default=None,
+    help="imap://, imaps://, pop3s://, maildir:///path or mbox:///path (default: the setting).",
+)
+def process_command(url: str | None) -> None:
+    from flask import current_app
+
+    from newsletter.bounces.mailbox import MailboxError, process
+    from newsletter.config import MAILBOX_SCHEMES
+    from newsletter.db import get_db
+
+    if url is not None and url.partition("://")[0] not in MAILBOX_SCHEMES:
+        raise click.BadParameter(
+            "must start with " + ", ".join(s + "://" for s in MAILBOX_SCHEMES),
+            param_hint="--mailbox",
+        )
+    settings = current_app.extensions["settings"]
+    try:
+        with get_db().session_scope() as session:
+            counts = process(session, settings, url)
+    except MailboxError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(" ".join(f"{name}={n}" for name, n in counts.as_dict().items()))

@@ -1,0 +1,185 @@
+"""`newsletter issues create|schedule|send|pause|resume|cancel|stats`: the command-line face
+of the issue and send services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+
+from newsletter.compose.errors import ComposeError, InvalidTransition, IssueNotFound
+from newsletter.compose.issues import aware, create_issue, schedule_issue, undated_post_count
+from newsletter.db import get_db  # the main CLI has pushed an app context
+
+issues = click.Group("issues", help="Create, schedule and send issues.")
+
+
+def _parse_when(value: str, *, option: str) -> datetime | date:
+    """ISO 8601 date or date-time; naive values are in the server's timezone."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.ClickException(
+            f"{option} must be an ISO 8601 date or date-time (got {value!r})"
+        ) from None
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+@issues.command("create")
+@click.option("--subject", required=True, help="The email subject.")
+@click.option(
+    "--since",
+    help="Posts published since DATE (default: since the last sent issue); "
+    "posts with no date are never included (use --post).",
+)
+@click.option("--category", "categories", multiple=True, help="Limit to a category (repeatable).")
+@click.option("--post", "post_ids", multiple=True, type=int, help="A post id (repeatable).")
+def create_command(
+    subject: str, since: str | None, categories: tuple[str, ...], post_ids: tuple[int, ...]
+) -> None:
+    """Create a draft issue and print only its id."""
+    when = _parse_when(since, option="--since") if since else None
+    try:
+        with get_db().session_scope() as session:
+            issue = create_issue(
+                session,
+                subject=subject,
+                post_ids=list(post_ids) if post_ids else None,
+                since=when,
+                categories=list(categories) or None,
+            )
+            undated = 0 if post_ids else undated_post_count(session)
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+    click.echo(issue.id)
+    if undated:
+        # stdout stays the id alone (scripts read it); the note is for the person.
+        click.echo(
+            f"note: {undated} post(s) with no date are never picked by --since; "
+            "set their date under /author/posts or add them with --post ID",
+            err=True,
+        )
+
+
+@issues.command("schedule")
+@click.argument("issue_id", type=int)
+@click.option("--at", "at", required=True, help="ISO 8601 date-time; naive = server timezone.")
+def schedule_command(issue_id: int, at: str) -> None:
+    """Schedule a draft to be sent at a future time."""
+    when = _parse_when(at, option="--at")
+    try:
+        send_at = aware(when)
+        with get_db().session_scope() as session:
+            issue = schedule_issue(session, issue_id=issue_id, send_at=send_at)
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+    assert issue.send_at is not None
+    click.echo(f"issue {issue.id} scheduled for {issue.send_at.isoformat()}", err=True)
+
+
+def _control(action: str, issue_id: int) -> None:
+    from newsletter.sends import control
+
+    try:
+        with get_db().session_scope() as session:
+            getattr(control, action)(session, issue_id=issue_id)
+    except (ComposeError, IssueNotFound, InvalidTransition) as exc:
+        raise _fail(exc) from None
+
+
+@issues.command("send")
+@click.argument("issue_id", type=int)
+@click.option("--wait", is_flag=True, help="Show progress until the send ends.")
+@click.option("--strict", is_flag=True, help="With --wait: exit non-zero if any delivery failed.")
+def send_command(issue_id: int, wait: bool, strict: bool) -> None:
+    """Start sending an issue now (workers do the sending)."""
+    _control("send_now", issue_id)
+    click.echo(f"issue {issue_id} is sending", err=True)
+    if wait:
+        _wait(issue_id, strict=strict)
+
+
+def _wait(issue_id: int, *, strict: bool, every: float = 1.0) -> None:
+    """Redraw one progress line until the issue leaves `sending`."""
+    import time
+
+    from newsletter.sends.stats import issue_stats
+
+    while True:
+        with get_db().session_scope() as session:
+            stats = issue_stats(session, issue_id)
+        done = stats["sent"] + stats["failed"] + stats["skipped"]
+        total = stats["recipients"] or 1
+        width = 30
+        bar = "#" * int(width * done / total)
+        click.echo(
+            f"\r[{bar:<{width}}] {done}/{stats['recipients']}  sent {stats['sent']}  "
+            f"failed {stats['failed']}  skipped {stats['skipped']}  "
+            f"{stats['rate_per_s']:.0f}/s ",
+            nl=False,
+            err=True,
+        )
+        if stats["status"] != "sending":
+            break
+        time.sleep(every)
+    click.echo(f"\nissue {issue_id} {stats['status']}", err=True)
+    if stats["status"] in ("paused", "cancelled"):
+        raise click.ClickException(f"issue {issue_id} ended {stats['status']}")
+    if strict and stats["failed"]:
+        raise click.ClickException(f"{stats['failed']} deliveries failed")
+
+
+@issues.command("pause")
+@click.argument("issue_id", type=int)
+def pause_command(issue_id: int) -> None:
+    """Pause a running send; `resume` carries on where it stopped."""
+    _control("pause", issue_id)
+    click.echo(f"issue {issue_id} paused", err=True)
+
+
+@issues.command("resume")
+@click.argument("issue_id", type=int)
+def resume_command(issue_id: int) -> None:
+    """Resume a paused send."""
+    _control("resume", issue_id)
+    click.echo(f"issue {issue_id} sending", err=True)
+
+
+@issues.command("cancel")
+@click.argument("issue_id", type=int)
+def cancel_command(issue_id: int) -> None:
+    """Cancel an issue that has not finished sending."""
+    _control("cancel", issue_id)
+    click.echo(f"issue {issue_id} cancelled", err=True)
+
+
+@issues.command("stats")
+@click.argument("issue_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats_command(issue_id: int, as_json: bool) -> None:
+    """Delivery figures of an issue."""
+    import json
+
+    from newsletter.sends.stats import issue_stats
+
+    try:
+        with get_db().session_scope() as session:
+            stats = issue_stats(session, issue_id)
+    except IssueNotFound as exc:
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps(stats))
+        return
+    click.echo(
+        f"status {stats['status']}\nrecipients {stats['recipients']}\nsent {stats['sent']}\n"
+        f"failed {stats['failed']}\nskipped {stats['skipped']}\n"
+        f"remaining {stats['remaining']}\nrate {stats['rate_per_s']}/s\n"
+        f"bounces hard {stats['bounces']['hard']} soft {stats['bounces']['soft']}\n"
+        f"complaints {stats['complaints']}"
+    )
