@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from newsletter.automations import digests
 from newsletter.config import Settings
 from newsletter.mail import envelope
 from newsletter.mail.dkim import DkimError
@@ -88,7 +89,11 @@ def materialize(session: Session, settings: Settings, issue_id: int) -> int:
         session.commit()
         return 0
     ids = audience.next_recipients(
-        session, after_id=seen, up_to_id=top, limit=settings.send_batch_size
+        session,
+        after_id=seen,
+        up_to_id=top,
+        limit=settings.send_batch_size,
+        only=digests.recipient_filter(session, issue_id),
     )
     to = ids[-1] if len(ids) == settings.send_batch_size else top
     lifecycle.advance_checkpoint(session, issue_id=issue_id, seen=seen, to=to)
@@ -127,8 +132,12 @@ def run_batch(
     if on_claimed is not None:
         on_claimed()
 
-    plan = audience.issue_plan(session, issue_id)
-    verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
+    pace = digests.pace_of(session, issue_id)
+    if pace is None:
+        plan = audience.issue_plan(session, issue_id)
+        verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
+    else:  # a digest: each reader's posts are the rows it carries for them
+        verdicts = digests.judge(session, issue_id, pace, {c.subscriber_id: c.id for c in claimed})
     session.commit()
     by_reason: dict[str, list[int]] = {}
     by_variant: dict[tuple[int, ...], list[int]] = {}
