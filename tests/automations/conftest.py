@@ -31,10 +31,11 @@ def add_post(session, title: str, categories: tuple[str, ...], *, url: bool = Tr
     return post
 
 
-def send_issue(session, settings, sender, subject: str, posts: list[Post]) -> int:  # type: ignore[no-untyped-def]
+def send_issue(session, config, sender, subject: str, posts: list[Post]) -> int:  # type: ignore[no-untyped-def]
+    """Create, start and send an issue in this process; returns its id."""
     issue = create_issue(session, subject=subject, post_ids=[p.id for p in posts])
     lifecycle.start(session, issue_id=issue.id)
-    drain(session, settings, issue.id, sender)
+    drain(session, config, issue.id, sender)
     return issue.id
 
 
