@@ -177,20 +177,9 @@ def run_batch(
                 return outcome
             session.commit()
         try:
-            message = variants.template_for(
-                session, settings, issue_id=issue_id, post_ids=verdict.post_ids
-            ).personalise(
-                Recipient(
-                    email=verdict.email,
-                    name=verdict.name,
-                    message_id=c.message_id,
-                    unsubscribe_url=unsubscribe_url(
-                        verdict.subscriber_id, verdict.email, issue_id=issue_id
-                    ),
-                    preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
-                )
+            message = build_message(
+                session, settings, issue_id=issue_id, claimed=c, verdict=verdict
             )
-            message = envelope.seal(settings, message)
             session.commit()  # end any read (first render) before the next write (SQLite)
         except (ValueError, DkimError) as exc:  # e.g. a local part our headers cannot carry
             ledger.mark_failed(session, c.id, f"cannot build the message: {exc}")
@@ -208,7 +197,7 @@ def run_batch(
             ledger.mark_failed(session, c.id, str(exc))
             session.commit()
             outcome.failed += 1
-            if _ADDRESS_STATUS.search(str(exc)):
+            if is_address_failure(str(exc)):
                 suppress(
                     session, email=verdict.email, reason=SuppressionReason.BOUNCED, note=str(exc)
                 )
@@ -227,6 +216,38 @@ def run_batch(
     outcome.sent += len(sent)
     outcome.finished = finish_if_done(session, issue_id)
     return outcome
+
+
+def build_message(
+    session: Session,
+    settings: Settings,
+    *,
+    issue_id: int,
+    claimed: ledger.Claimed,
+    verdict: audience.Verdict,
+) -> bytes:
+    """One recipient's finished message (personalised variant, DKIM-sealed), shared by the
+    batches and the welcome-latest path. Raises ValueError (an address or name our
+    headers cannot carry) or DkimError."""
+    message = variants.template_for(
+        session, settings, issue_id=issue_id, post_ids=verdict.post_ids
+    ).personalise(
+        Recipient(
+            email=verdict.email,
+            name=verdict.name,
+            message_id=claimed.message_id,
+            unsubscribe_url=unsubscribe_url(
+                verdict.subscriber_id, verdict.email, issue_id=issue_id
+            ),
+            preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
+        )
+    )
+    return envelope.seal(settings, message)
+
+
+def is_address_failure(error: str) -> bool:
+    """An SMTP 5.1.x reply: the address itself is bad, so it is suppressed (RFC 3463)."""
+    return _ADDRESS_STATUS.search(error) is not None
 
 
 def _flush(session: Session, sent: list[int], still_mine: list[int]) -> None:
