@@ -390,7 +390,7 @@ def _timezone(name: str, value: Any) -> str:
     text = str(value or "").strip()
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as 'Europe'
         raise ConfigError(
             f"NEWSLETTER_{name} must be an IANA time zone such as Europe/Berlin (got {value!r})"
         ) from None

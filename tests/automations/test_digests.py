@@ -306,3 +306,17 @@ def test_two_beats_make_one_digest_per_slot(db_session, settings):
         second = digests.run_due(s, settings)
     assert len(first) == 1 and second == []
     assert digest_count(s) == 1
+
+
+def test_the_digest_time_is_read_in_the_digest_timezone():
+    # 08:00 in Berlin on Monday 9 November 2026 is 07:00 UTC (CET, after the DST change).
+    slot = digests.latest_slot(
+        "0 8 * * 1", "Europe/Berlin", datetime(2026, 11, 9, 7, 30, tzinfo=UTC)
+    )
+    assert slot == datetime(2026, 11, 9, 7, 0, tzinfo=UTC)
+    # At the very minute, the slot is that minute; a minute before, the week before.
+    assert digests.latest_slot("0 8 * * 1", "UTC", at(9, 8)) == at(9, 8)
+    assert digests.latest_slot("0 8 * * 1", "UTC", at(9, 8).replace(hour=7, minute=59)) == at(2, 8)
+    # In summer Berlin is UTC+2: 08:00 is 06:00 UTC.
+    summer = digests.latest_slot("0 8 1 * *", "Europe/Berlin", datetime(2026, 7, 2, tzinfo=UTC))
+    assert summer == datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
