@@ -124,11 +124,10 @@ def _owed() -> ColumnElement[bool]:
 
 
 def cron_of(settings: Settings, frequency: Frequency) -> str:
-    return (
-        settings.digest_weekly_cron
-        if frequency is Frequency.WEEKLY
-        else (settings.digest_monthly_cron)
-    )
+    """DIGEST_WEEKLY_CRON or DIGEST_MONTHLY_CRON."""
+    if frequency is Frequency.WEEKLY:
+        return settings.digest_weekly_cron
+    return settings.digest_monthly_cron
 
 
 def latest_slot(cron: str, timezone: str, now: datetime) -> datetime:
@@ -143,16 +142,8 @@ def claim_slot(session: Session, frequency: Frequency, slot: datetime) -> bool |
     """Take the pace's run for `slot`: True when this caller won it, False when it was
     already taken, None the first time a pace is seen (the marker is set to `slot` and
     nothing runs: rows owed from before digests existed wait for the next slot, which
-    comes at the time readers expect). One conditional UPDATE; does not commit."""
-    marker = session.scalar(select(DigestRun.frequency).where(DigestRun.frequency == frequency))
-    if marker is None:
-        session.add(DigestRun(frequency=frequency, last_slot=slot))
-        try:
-            session.flush()
-        except IntegrityError:  # another beat set it first: it runs nothing either
-            session.rollback()
-            return False
-        return None
+    comes at the time readers expect). The conditional UPDATE comes first, so it is the
+    claim (and on SQLite the first statement takes the write lock); does not commit."""
     won = session.execute(
         update(DigestRun)
         .where(
@@ -162,7 +153,17 @@ def claim_slot(session: Session, frequency: Frequency, slot: datetime) -> bool |
         .values(last_slot=slot)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(won, "rowcount", 0)) == 1
+    if int(getattr(won, "rowcount", 0)) == 1:
+        return True
+    if session.scalar(select(DigestRun.frequency).where(DigestRun.frequency == frequency)):
+        return False
+    session.add(DigestRun(frequency=frequency, last_slot=slot))
+    try:
+        session.flush()
+    except IntegrityError:  # another beat set it first: it runs nothing either
+        session.rollback()
+        return False
+    return None
 
 
 def run_due(session: Session, settings: Settings, *, now: datetime | None = None) -> list[int]:
@@ -287,7 +288,9 @@ def judge(
     """Verdicts for a batch of a digest, `deliveries` mapping subscriber id -> this
     digest's delivery id. Each reader who may get it has their owed rows pointed at their
     delivery first (one UPDATE; rows another delivery holds are left alone), then gets
-    the digest's posts from exactly those issues, in their categories. Does not commit.
+    the digest's posts from exactly those issues, in their categories. Commits the reads
+    before that UPDATE (a SQLite reader must not upgrade a stale snapshot); the UPDATE is
+    left for the caller's commit, with the rows it marks skipped.
     """
     ids = list(deliveries)
     rows = session.execute(
@@ -316,6 +319,7 @@ def judge(
 
     carriers = [deliveries[sid] for sid in eligible]
     t = _TABLE.c
+    session.commit()
     session.execute(
         update(_TABLE)
         .where(

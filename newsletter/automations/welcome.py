@@ -104,8 +104,8 @@ def send_latest(
     SEND_MAX_ATTEMPTS. Never raises for the recipient's problems.
     """
     issue_id = latest_issue_id(session)
+    session.commit()  # end the read before writing (SQLite WAL snapshots)
     if issue_id is None:
-        session.commit()
         return WelcomeOutcome("no issue")
     message_id = envelope.new_message_id(settings, issue_id, subscriber_id)
     ledger.create(session, issue_id, [(subscriber_id, message_id)])

@@ -54,6 +54,7 @@ def test_the_author_sees_a_digest_as_an_issue_with_its_stats(app, client, login,
     assert stats.status_code == 200 and stats.get_json()["failed"] == 0
 
     # Not in the public archive, nor on the home page; "since the last issue" ignores it.
+    db_session.expire_all()  # the status changes were Core UPDATEs
     single = db_session.get(Issue, issue_id)
     digest = db_session.get(Issue, digest_id)
     assert digest.status is IssueStatus.SENT and digest.slug is None
