@@ -22,6 +22,7 @@ from newsletter.models import (
     IssueStatus,
     Subscriber,
 )
+from newsletter.sends import deliver
 from newsletter.sends.stats import issue_stats
 from newsletter.subscribers import service
 
@@ -320,3 +321,39 @@ def test_the_digest_time_is_read_in_the_digest_timezone():
     # In summer Berlin is UTC+2: 08:00 is 06:00 UTC.
     summer = digests.latest_slot("0 8 1 * *", "Europe/Berlin", datetime(2026, 7, 2, tzinfo=UTC))
     assert summer == datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
+
+
+def test_weekly_and_monthly_on_the_same_morning_carry_a_last_digest_once(
+    db_session, settings, smtp, pool
+):
+    # Monday 1 June 2026: both paces are due at 08:00. A reader who went back to single
+    # issues takes either digest; exactly one of them carries what they were owed.
+    s = db_session
+    post = add_post(s, "Owed once", ("AI",))
+    switcher = add_subscriber(s, "switcher@example.org", frequency=W)
+    monthly = add_subscriber(s, "monthly@example.org", frequency=M)
+    with time_machine.travel(datetime(2026, 5, 27, 9, tzinfo=UTC), tick=True) as clock:
+        digests.run_due(s, settings)
+        clock.move_to(datetime(2026, 5, 28, 12, tzinfo=UTC))
+        send_issue(s, settings, pool, "Late May", [post])
+        service.update_preferences(
+            s, subscriber_id=switcher.id, name="", categories=[], frequency=E
+        )
+        clock.move_to(datetime(2026, 6, 1, 8, tzinfo=UTC))
+        made = digests.run_due(s, settings)
+        assert len(made) == 2
+        # Both write their rows before either sends: weekly {switcher}, monthly {both}.
+        assert [deliver.materialize(s, settings, d) for d in made] == [1, 2]
+        for digest_id in made:
+            drain(s, settings, digest_id, pool)
+    counts = received_posts(smtp)
+    assert counts[switcher.email] == Counter([post.id])
+    assert counts[monthly.email] == Counter([post.id])
+    s.expire_all()
+    rows = s.execute(
+        select(Delivery.issue_id, Delivery.status).where(
+            Delivery.subscriber_id == switcher.id, Delivery.issue_id.in_(made)
+        )
+    ).all()
+    # One digest carried the owed row; the other found nothing left for them.
+    assert sorted(str(status) for _, status in rows) == ["sent", "skipped"]
