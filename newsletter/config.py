@@ -54,6 +54,10 @@ DEFAULTS: dict[str, Any] = {
     "SUBSCRIBE_ADDRESS_RATE_LIMIT": "5 per hour",
     "SUBSCRIBE_CHECK_DNS": None,  # default: on in production only
     "DIGEST_FREQUENCIES": "",  # e.g. "weekly,monthly"; empty = every issue only
+    "DIGEST_WEEKLY_CRON": "0 8 * * 1",  # 5-field cron in DIGEST_TIMEZONE
+    "DIGEST_MONTHLY_CRON": "0 8 1 * *",
+    "DIGEST_TIMEZONE": "UTC",  # IANA name
+    "WELCOME_LATEST_ISSUE": False,  # a newly confirmed subscriber also gets the latest issue
     "IMPORT_ALLOW_PRIVATE_URLS": False,
     "SITE_NAME": "",  # empty: the display name of FROM_ADDRESS
     "SITE_DESCRIPTION": "",
@@ -107,6 +111,10 @@ class Settings:
     subscribe_check_dns: bool
     digest_frequencies: tuple[str, ...]
     import_allow_private_urls: bool
+    digest_weekly_cron: str = "0 8 * * 1"
+    digest_monthly_cron: str = "0 8 1 * *"
+    digest_timezone: str = "UTC"
+    welcome_latest_issue: bool = False
     site_name: str = "Newsletter"
     site_description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -247,6 +255,10 @@ def _validate(cfg: Any, instance_path: Path) -> Settings:
         if cfg["SUBSCRIBE_CHECK_DNS"] is None
         else _flag("SUBSCRIBE_CHECK_DNS", cfg["SUBSCRIBE_CHECK_DNS"]),
         digest_frequencies=_split(cfg["DIGEST_FREQUENCIES"]),
+        digest_weekly_cron=_cron("DIGEST_WEEKLY_CRON", cfg["DIGEST_WEEKLY_CRON"]),
+        digest_monthly_cron=_cron("DIGEST_MONTHLY_CRON", cfg["DIGEST_MONTHLY_CRON"]),
+        digest_timezone=_timezone("DIGEST_TIMEZONE", cfg["DIGEST_TIMEZONE"]),
+        welcome_latest_issue=_flag("WELCOME_LATEST_ISSUE", cfg["WELCOME_LATEST_ISSUE"]),
         import_allow_private_urls=_flag(
             "IMPORT_ALLOW_PRIVATE_URLS", cfg["IMPORT_ALLOW_PRIVATE_URLS"]
         ),
@@ -355,6 +367,33 @@ def _sendgrid_key(value: Any) -> str:
             raise ConfigError(
                 f"NEWSLETTER_SENDGRID_PUBLIC_KEY must be SendGrid's base64 DER P-256 key ({exc})"
             ) from None
+    return text
+
+
+def _cron(name: str, value: Any) -> str:
+    """A standard 5-field cron expression (minute hour day month weekday)."""
+    from croniter import croniter
+
+    text = " ".join(str(value or "").split())
+    if len(text.split(" ")) != 5 or not croniter.is_valid(text):
+        raise ConfigError(
+            f"NEWSLETTER_{name} must be a 5-field cron expression such as '0 8 * * 1'"
+            f" (got {value!r})"
+        )
+    return text
+
+
+def _timezone(name: str, value: Any) -> str:
+    """An IANA time zone name (`Europe/Berlin`), checked against the zone database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = str(value or "").strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as 'Europe'
+        raise ConfigError(
+            f"NEWSLETTER_{name} must be an IANA time zone such as Europe/Berlin (got {value!r})"
+        ) from None
     return text
 
 

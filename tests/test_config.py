@@ -66,6 +66,12 @@ def test_environment_beats_instance_file_beats_defaults(tmp_path, monkeypatch):
         ({"NEWSLETTER_FROM_ADDRESS": "nobody"}, "NEWSLETTER_FROM_ADDRESS must look like"),
         ({"NEWSLETTER_BOUNCE_MAILBOX": "ftp://x"}, "NEWSLETTER_BOUNCE_MAILBOX must start with"),
         ({"NEWSLETTER_ENV": "staging"}, "NEWSLETTER_ENV must be"),
+        ({"NEWSLETTER_DIGEST_WEEKLY_CRON": "every monday"}, "NEWSLETTER_DIGEST_WEEKLY_CRON must"),
+        ({"NEWSLETTER_DIGEST_MONTHLY_CRON": "0 8 1 * * 5"}, "NEWSLETTER_DIGEST_MONTHLY_CRON"),
+        ({"NEWSLETTER_DIGEST_MONTHLY_CRON": "0 25 1 * *"}, "NEWSLETTER_DIGEST_MONTHLY_CRON"),
+        ({"NEWSLETTER_DIGEST_TIMEZONE": "Mars/Olympus"}, "NEWSLETTER_DIGEST_TIMEZONE must be"),
+        ({"NEWSLETTER_DIGEST_TIMEZONE": "../etc/passwd"}, "NEWSLETTER_DIGEST_TIMEZONE must be"),
+        ({"NEWSLETTER_WELCOME_LATEST_ISSUE": "maybe"}, "NEWSLETTER_WELCOME_LATEST_ISSUE must"),
         (
             {"NEWSLETTER_ENV": "production", "NEWSLETTER_BASE_URL": "https://news.example.org"},
             "NEWSLETTER_SECRET_KEY is required in production",

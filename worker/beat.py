@@ -19,12 +19,21 @@ DISPATCH_EVERY = (
     5.0  # seconds: how late a scheduled issue may start, and how fast a stuck send is rescued
 )
 
+DIGESTS_EVERY = 60.0  # seconds between "is a digest due?" checks (cron has minute steps)
+
 SCHEDULE: dict[str, dict[str, Any]] = {
     "sends-dispatch-due": {
         "task": "sends.dispatch_due",
         "schedule": DISPATCH_EVERY,
         # A tick that waited longer than its interval is useless: the next one comes.
         "options": {"expires": DISPATCH_EVERY},
+    },
+    # DIGEST_WEEKLY_CRON / DIGEST_MONTHLY_CRON are read by the task, not here: a marker
+    # row per pace makes each scheduled time run once, however many beats ask.
+    "digests-run-due": {
+        "task": "digests.run_due",
+        "schedule": DIGESTS_EVERY,
+        "options": {"expires": DIGESTS_EVERY},
     },
 }
 

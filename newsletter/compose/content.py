@@ -56,6 +56,7 @@ def post_block(item: IssueItem) -> PostBlock:
         categories=tuple(c.name for c in most_specific(post.categories)),
         author=post.author,
         published_at=post.published_at,
+        anchor=f"post-{post.id}",
     )
 
 

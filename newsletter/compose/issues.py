@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.categories import expand_categories
-from newsletter.models import Issue, IssueItem, IssueStatus, ItemMode, Post
+from newsletter.models import Issue, IssueItem, IssueKind, IssueStatus, ItemMode, Post
 from newsletter.posts.slugs import slugify, unique_slug
 from newsletter.sends import lifecycle
 
@@ -91,7 +91,8 @@ def last_sent_at(session: Session) -> datetime | None:
     """When the most recent issue went out; "everything since" starts there."""
     return session.scalar(
         select(func.max(func.coalesce(Issue.sent_at, Issue.started_at))).where(
-            Issue.status == IssueStatus.SENT
+            Issue.status == IssueStatus.SENT,
+            Issue.kind == IssueKind.ISSUE,  # a digest repeats sent posts: it starts nothing
         )
     )
 

@@ -2,7 +2,8 @@
 
 from .base import Base, utcnow
 from .deliveries import Delivery, DeliveryStatus, Event, EventKind
-from .issues import Issue, IssueItem, IssueStatus, ItemMode, Link
+from .digests import DigestRun, digest_sources
+from .issues import Issue, IssueItem, IssueKind, IssueStatus, ItemMode, Link
 from .posts import Category, Post, post_categories
 from .subscribers import (
     Frequency,
@@ -20,11 +21,13 @@ __all__ = [
     "Category",
     "Delivery",
     "DeliveryStatus",
+    "DigestRun",
     "Event",
     "EventKind",
     "Frequency",
     "Issue",
     "IssueItem",
+    "IssueKind",
     "IssueStatus",
     "ItemMode",
     "Link",
@@ -35,6 +38,7 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "User",
+    "digest_sources",
     "post_categories",
     "subscriber_categories",
     "utcnow",

@@ -45,6 +45,10 @@ class Delivery(TimestampMixin, Base):
     next_attempt_at: Mapped[datetime | None]  # a pending retry waits until then
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # On a row skipped for a digest reader: the digest delivery that carries its posts.
+    digested_in: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
 
 
 class EventKind(enum.StrEnum):

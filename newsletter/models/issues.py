@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, str_enum, utcnow
 from .posts import Post
+from .subscribers import Frequency
 
 
 class IssueStatus(enum.StrEnum):
@@ -19,6 +20,11 @@ class IssueStatus(enum.StrEnum):
     PAUSED = "paused"
     SENT = "sent"
     CANCELLED = "cancelled"
+
+
+class IssueKind(enum.StrEnum):
+    ISSUE = "issue"  # written by an author, sent to everyone who takes single issues
+    DIGEST = "digest"  # made by a digest run for weekly or monthly readers
 
 
 class ItemMode(enum.StrEnum):
@@ -38,6 +44,10 @@ class Issue(TimestampMixin, Base):
     slug: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[IssueStatus] = mapped_column(str_enum(IssueStatus), default=IssueStatus.DRAFT)
     tracking: Mapped[bool] = mapped_column(default=True)
+    kind: Mapped[IssueKind] = mapped_column(
+        str_enum(IssueKind), default=IssueKind.ISSUE, server_default=IssueKind.ISSUE.value
+    )
+    frequency: Mapped[Frequency | None] = mapped_column(str_enum(Frequency))  # digests only
     send_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

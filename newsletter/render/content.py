@@ -18,6 +18,7 @@ class PostBlock:
     categories: tuple[str, ...] = ()
     author: str | None = None
     published_at: datetime | None = None
+    anchor: str | None = None  # `post-ID`: the id of its title, for `#post-ID` links
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class IssueContent:
     outro_markdown: str
     posts: tuple[PostBlock, ...]
     web_url: str | None = None  # archive page of the issue, if any
+    contents: bool = False  # a table of contents before the posts (digests)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from .text import LinkRefs, html_to_text, wrap
 # with the first lines of the body ("View in your browser", the site name...).
 PREHEADER_PAD = Markup("&#847;&zwnj;&nbsp;" * 60)  # noqa: S704 - a constant
 _WS = re.compile(r"\s+")
+_ANCHOR = re.compile(r"[^A-Za-z0-9_-]")  # an HTML id that needs no escaping
 FALLBACK_NAME = "there"  # "Hi there," when a subscriber gave no name
 
 
@@ -71,6 +72,7 @@ class _PostView:
     html: Markup
     excerpt: str
     body: str  # plain text for the text part
+    anchor: str | None = None
 
 
 def _post_view(post: PostBlock, refs: LinkRefs) -> _PostView:
@@ -89,6 +91,7 @@ def _post_view(post: PostBlock, refs: LinkRefs) -> _PostView:
         html=Markup(html),  # noqa: S704 - sanitized by nh3 just above
         excerpt=excerpt,
         body=body,
+        anchor=_ANCHOR.sub("", post.anchor or "") or None,
     )
 
 
@@ -113,6 +116,7 @@ def render_issue(content: IssueContent, branding: Branding) -> RenderedEmail:
         },
         "web_url": clean_line(content.web_url) if content.web_url else None,
         "posts": posts,
+        "contents": content.contents,
         "list_links": True,
     }
     env = environment()

@@ -6,7 +6,8 @@
   everything (the rule itself is `newsletter.categories`, shared with the preview).
 - Someone with no matching post in the issue is recorded as skipped
   ("no matching posts"); someone who chose a digest frequency (weekly, monthly) is
-  skipped with reason "digest" until digests exist.
+  skipped with reason "digest", and that row is what their next digest carries
+  (`newsletter.automations.digests`, which also judges the digests themselves).
 
 The send walks recipients in id order (`next_recipients`) and judges each batch
 again just before sending it (`judge`), so an unsubscribe or a suppression takes
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from newsletter.categories import (
@@ -90,9 +91,17 @@ def issue_plan(session: Session, issue_id: int) -> IssuePlan:
     return IssuePlan(issue_id=issue_id, items=items, tree=category_tree(session))
 
 
-def next_recipients(session: Session, *, after_id: int, up_to_id: int, limit: int) -> list[int]:
+def next_recipients(
+    session: Session,
+    *,
+    after_id: int,
+    up_to_id: int,
+    limit: int,
+    only: Sequence[ColumnElement[bool]] = (),
+) -> list[int]:
     """Ids of active subscribers with after_id < id <= up_to_id, ascending, at most `limit`
-    (uses the (status, id) index: a keyset walk that never loads the list)."""
+    (uses the (status, id) index: a keyset walk that never loads the list); `only` adds
+    conditions on Subscriber (a digest's readers)."""
     return list(
         session.scalars(
             select(Subscriber.id)
@@ -100,6 +109,7 @@ def next_recipients(session: Session, *, after_id: int, up_to_id: int, limit: in
                 Subscriber.status == SubscriberStatus.ACTIVE,
                 Subscriber.id > after_id,
                 Subscriber.id <= up_to_id,
+                *only,
             )
             .order_by(Subscriber.id)
             .limit(limit)

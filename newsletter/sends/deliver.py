@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from newsletter.automations import digests
 from newsletter.config import Settings
 from newsletter.mail import envelope
 from newsletter.mail.dkim import DkimError
@@ -95,7 +96,11 @@ def materialize(
         session.commit()
         return []
     ids = audience.next_recipients(
-        session, after_id=seen, up_to_id=top, limit=settings.send_batch_size
+        session,
+        after_id=seen,
+        up_to_id=top,
+        limit=settings.send_batch_size,
+        only=digests.recipient_filter(session, issue_id),
     )
     to = ids[-1] if len(ids) == settings.send_batch_size else top
     lifecycle.advance_checkpoint(session, issue_id=issue_id, seen=seen, to=to)
@@ -141,8 +146,12 @@ def run_batch(
     if on_claimed is not None:
         on_claimed()
 
-    plan = audience.issue_plan(session, issue_id)
-    verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
+    pace = digests.pace_of(session, issue_id)
+    if pace is None:
+        plan = audience.issue_plan(session, issue_id)
+        verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
+    else:  # a digest: each reader's posts are the rows it carries for them
+        verdicts = digests.judge(session, issue_id, pace, {c.subscriber_id: c.id for c in claimed})
     session.commit()
     by_reason: dict[str, list[int]] = {}
     to_send = []
@@ -182,20 +191,9 @@ def run_batch(
                 return outcome
             session.commit()
         try:
-            message = variants.template_for(
-                session, settings, issue_id=issue_id, post_ids=verdict.post_ids
-            ).personalise(
-                Recipient(
-                    email=verdict.email,
-                    name=verdict.name,
-                    message_id=c.message_id,
-                    unsubscribe_url=unsubscribe_url(
-                        verdict.subscriber_id, verdict.email, issue_id=issue_id
-                    ),
-                    preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
-                )
+            message = build_message(
+                session, settings, issue_id=issue_id, claimed=c, verdict=verdict
             )
-            message = envelope.seal(settings, message)
             if session.in_transaction():  # a first render read: end it before the next
                 session.commit()  # write (SQLite); a no-op commit per message is not free
         except (ValueError, DkimError) as exc:  # e.g. a local part our headers cannot carry
@@ -214,7 +212,7 @@ def run_batch(
             ledger.mark_failed(session, c.id, str(exc))
             session.commit()
             outcome.failed += 1
-            if _ADDRESS_STATUS.search(str(exc)):
+            if is_address_failure(str(exc)):
                 suppress(
                     session, email=verdict.email, reason=SuppressionReason.BOUNCED, note=str(exc)
                 )
@@ -233,6 +231,38 @@ def run_batch(
     outcome.sent += len(sent)
     outcome.finished = finish_if_done(session, issue_id)
     return outcome
+
+
+def build_message(
+    session: Session,
+    settings: Settings,
+    *,
+    issue_id: int,
+    claimed: ledger.Claimed,
+    verdict: audience.Verdict,
+) -> bytes:
+    """One recipient's finished message (personalised variant, DKIM-sealed), shared by the
+    batches and the welcome-latest path. Raises ValueError (an address or name our
+    headers cannot carry) or DkimError."""
+    message = variants.template_for(
+        session, settings, issue_id=issue_id, post_ids=verdict.post_ids
+    ).personalise(
+        Recipient(
+            email=verdict.email,
+            name=verdict.name,
+            message_id=claimed.message_id,
+            unsubscribe_url=unsubscribe_url(
+                verdict.subscriber_id, verdict.email, issue_id=issue_id
+            ),
+            preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
+        )
+    )
+    return envelope.seal(settings, message)
+
+
+def is_address_failure(error: str) -> bool:
+    """An SMTP 5.1.x reply: the address itself is bad, so it is suppressed (RFC 3463)."""
+    return _ADDRESS_STATUS.search(error) is not None
 
 
 def _flush(session: Session, sent: list[tuple[int, str]], still_mine: list[int]) -> None:

@@ -20,6 +20,7 @@ from newsletter.compose.issues import get_issue
 from newsletter.config import Settings
 from newsletter.mail import envelope
 from newsletter.mail.message import MessageTemplate
+from newsletter.models import IssueKind
 from newsletter.render import IssueContent, render_issue
 
 MAX_CACHED = 64  # variants are few (combinations of chosen categories), each ~100 kB
@@ -43,9 +44,16 @@ def variant_key(post_ids: tuple[int, ...]) -> str:
 def render_variant(
     session: Session, settings: Settings, *, issue_id: int, post_ids: tuple[int, ...]
 ) -> MessageTemplate:
-    """The issue with only `post_ids` (issue order kept), as a template with list headers."""
+    """The issue with only `post_ids` (issue order kept), as a template with list headers;
+    a digest gets its table of contents and excerpts (`automations.digests`)."""
     issue = get_issue(session, issue_id, with_posts=True)
     wanted = set(post_ids)
+    if issue.kind is IssueKind.DIGEST:
+        from newsletter.automations.digests import digest_content
+
+        content = digest_content(session, settings, issue_id=issue_id, post_ids=post_ids)
+        rendered = render_issue(content, branding_from_settings(settings))
+        return envelope.issue_template(rendered, settings, issue_id=issue_id)
     content = IssueContent(
         subject=issue.subject,
         preheader=issue.preheader,

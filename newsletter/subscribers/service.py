@@ -167,8 +167,17 @@ def load_for_token(session: Session, data: TokenData, *, lock: bool = False) -> 
     return subscriber
 
 
-def confirm(session: Session, *, token: TokenData, now: datetime | None = None) -> str:
+def confirm(
+    session: Session,
+    *,
+    token: TokenData,
+    now: datetime | None = None,
+    welcome_latest: bool = False,
+) -> str:
     """Double opt-in. Returns confirmed | already_active | stale | refused.
+
+    With `welcome_latest` (the WELCOME_LATEST_ISSUE setting), a confirmation also
+    publishes `digests.welcome_latest`, which delivers the latest sent issue once.
 
     A confirm link older than the address's latest unsubscribe (or bounce, or
     complaint) does not bring it back: the person must sign up again, which sends a
@@ -208,6 +217,8 @@ def confirm(session: Session, *, token: TokenData, now: datetime | None = None) 
     lift_suppression(session, email=subscriber.email)
     _record(session, subscriber.id, EventKind.CONFIRM, at=now)
     enqueue_after_commit(session, "subscribers.send_welcome", subscriber.id)
+    if welcome_latest:
+        enqueue_after_commit(session, "digests.welcome_latest", subscriber.id)
     session.commit()
     return "confirmed"
 

@@ -17,7 +17,15 @@ from sqlalchemy.orm import selectinload
 from newsletter.compose.content import branding_from_settings, build_issue_content
 from newsletter.compose.preview import fill_rendered, neutral_values
 from newsletter.db import get_session
-from newsletter.models import Delivery, DeliveryStatus, Issue, IssueItem, IssueStatus, Post
+from newsletter.models import (
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueItem,
+    IssueKind,
+    IssueStatus,
+    Post,
+)
 from newsletter.render import markdown_to_html, render_issue
 
 bp = Blueprint("archive", __name__)
@@ -32,7 +40,8 @@ ARCHIVE_CSP = (
 def _sent_issues(limit: int | None = None) -> list[Issue]:
     stmt = (
         select(Issue)
-        .where(Issue.status == IssueStatus.SENT)
+        # Digests are per reader (their posts are in the issues above): never archived.
+        .where(Issue.status == IssueStatus.SENT, Issue.kind == IssueKind.ISSUE)
         .options(
             selectinload(Issue.items).selectinload(IssueItem.post).selectinload(Post.categories)
         )
@@ -67,6 +76,7 @@ def issue(slug: str) -> Response:
     found = session.scalars(
         select(Issue).where(
             or_(*conditions),
+            Issue.kind == IssueKind.ISSUE,
             or_(
                 Issue.status == IssueStatus.SENT,
                 Issue.status.in_(STARTED) & first_sent,

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from newsletter.config import Settings
 from newsletter.db import get_session
-from newsletter.models import Issue, IssueStatus
+from newsletter.models import Issue, IssueKind, IssueStatus
 from newsletter.subscribers.categories import all_categories
 
 from .archive import issue_key
@@ -36,7 +36,7 @@ def latest_issues(limit: int = LATEST_ISSUES) -> list[Issue]:
     return list(
         get_session().scalars(
             select(Issue)
-            .where(Issue.status == IssueStatus.SENT)
+            .where(Issue.status == IssueStatus.SENT, Issue.kind == IssueKind.ISSUE)
             .order_by(Issue.sent_at.desc(), Issue.id.desc())
             .limit(limit)
         )

@@ -260,7 +260,9 @@ def confirm_submit(token: str) -> Any:
     _checked_form(token)
     session = get_session()
     try:
-        result = service.confirm(session, token=data)
+        result = service.confirm(
+            session, token=data, welcome_latest=_settings().welcome_latest_issue
+        )
     except SubscriberNotFound:
         abort(404, "This link is no longer valid. Sign up again to get a new one.")
     preferences = None

@@ -1,0 +1,1 @@
+"""Mail that goes out with no one at the keyboard: feeds, automations, digests, welcome-latest."""
