@@ -189,3 +189,14 @@ def login(client, make_user):  # type: ignore[no-untyped-def]
 
 # End-to-end fixtures (live_stack, browser, page) live in tests/live.py.
 pytest_plugins = ["tests.live"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_variant_templates() -> Iterator[None]:
+    """Each test starts with an empty per-process template cache: tests roll their
+    database back, so a later test's issue may reuse an id with different content."""
+    from newsletter.sends import variants
+
+    variants._cache.clear()
+    yield
+    variants._cache.clear()

@@ -2,7 +2,7 @@
 
 A subscriber's message is their variant's `MessageTemplate` personalised by a byte
 join (about 25 µs, against milliseconds for one render). Templates are cached per
-worker process by (issue, post ids); an issue's content cannot change once its send
+worker process by (database, issue, post ids); an issue's content cannot change once its send
 has started (only drafts are editable), so the cache never goes stale.
 """
 
@@ -26,7 +26,7 @@ from newsletter.render import IssueContent, render_issue
 MAX_CACHED = 64  # variants are few (combinations of chosen categories), each ~100 kB
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[int, tuple[int, ...]], MessageTemplate] = OrderedDict()
+_cache: OrderedDict[tuple[str, int, tuple[int, ...]], MessageTemplate] = OrderedDict()
 
 
 @functools.lru_cache(maxsize=1024)  # asked once per message sent
@@ -70,7 +70,9 @@ def template_for(
     session: Session, settings: Settings, *, issue_id: int, post_ids: tuple[int, ...]
 ) -> MessageTemplate:
     """The cached template of a variant, rendered on first use in this process."""
-    key = (issue_id, post_ids)
+    # The database is part of the key: issue ids repeat across databases (a test suite,
+    # a worker process that serves a second app), content never does within one.
+    key = (settings.database_url, issue_id, post_ids)
     with _lock:
         found = _cache.get(key)
         if found is not None:

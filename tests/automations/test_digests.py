@@ -343,7 +343,7 @@ def test_weekly_and_monthly_on_the_same_morning_carry_a_last_digest_once(
         made = digests.run_due(s, settings)
         assert len(made) == 2
         # Both write their rows before either sends: weekly {switcher}, monthly {both}.
-        assert [deliver.materialize(s, settings, d) for d in made] == [1, 2]
+        assert [len(deliver.materialize(s, settings, d)) for d in made] == [1, 2]
         for digest_id in made:
             drain(s, settings, digest_id, pool)
     counts = received_posts(smtp)
