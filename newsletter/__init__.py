@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from .web import (
         admin,
+        admin_issues,
         admin_subscribers,
         archive,
         auth,
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         author.bp,
         compose.bp,
         admin.bp,
+        admin_issues.bp,
         admin_subscribers.bp,
         subscribe.bp,
         archive.bp,

@@ -70,6 +70,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_issue_id_kind_occurred_at", "issue_id", "kind", "occurred_at"),
         Index("ix_events_subscriber_id_occurred_at", "subscriber_id", "occurred_at"),
+        # The dashboard's list growth: one kind over a range of days (tracking/overview.py).
+        Index("ix_events_kind_occurred_at", "kind", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

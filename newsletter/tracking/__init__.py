@@ -1,0 +1,1 @@
+"""Opens, clicks, events and aggregated stats."""
