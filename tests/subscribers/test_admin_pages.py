@@ -31,7 +31,7 @@ from tests.conftest import csrf_token_from
 
 from .conftest import snapshot
 
-ADMIN_PAGES = ["/admin/", "/admin/subscribers/", "/admin/subscribers/import"]
+ADMIN_PAGES = ["/admin/", "/admin/issues/", "/admin/subscribers/", "/admin/subscribers/import"]
 AUTHOR_PAGES = ["/author/", "/author/posts", "/author/issues", "/author/issues/new"]
 
 
