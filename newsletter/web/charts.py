@@ -50,8 +50,8 @@ def line_chart(
     title: str,
     labels: Sequence[str],
     series: Sequence[Series],
-    width: int = 720,
-    height: int = 260,
+    width: int = 600,
+    height: int = 240,
 ) -> Markup:
     """A line per series over the `labels` (x axis, evenly spaced). Every series has
     one value per label; raises ValueError otherwise."""
@@ -62,7 +62,9 @@ def line_chart(
             )
     left, right, top, bottom = 44, 12, 34, 30
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = nice_ceiling(max((v for s in series for v in s.values), default=0))
+    # Four gridlines a round step apart; counts never get a step under 1.
+    step = max(1.0, nice_ceiling(max((v for s in series for v in s.values), default=0) / 4))
+    peak = 4 * step
     n = len(labels)
 
     def x(i: int) -> float:
@@ -112,7 +114,7 @@ def line_chart(
                     "</circle>"
                 )
         parts.append("</g>")
-        lx = left + index * 130
+        lx = left + index * 120
         parts.append(
             f'<rect x="{lx}" y="8" width="12" height="12" fill="{color}"/>'
             f'<text x="{lx + 17}" y="18" fill="currentColor">{escape(s.name)}</text>'
@@ -126,12 +128,12 @@ def bar_chart(
     chart_id: str,
     title: str,
     items: Sequence[tuple[str, float]],
-    width: int = 720,
-    label_chars: int = 34,
+    width: int = 600,
+    label_chars: int = 30,
 ) -> Markup:
     """One horizontal bar per (label, value), in the given order; long labels are
     shortened in the picture (the page's table has them whole)."""
-    row, top, label_w, value_w = 26, 8, 250, 60
+    row, top, label_w, value_w = 26, 8, 210, 50
     height = top * 2 + row * max(len(items), 1)
     peak = max((v for _, v in items), default=0) or 1
     bar_w = width - label_w - value_w

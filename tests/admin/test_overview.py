@@ -3,6 +3,7 @@ on SQLite and PostgreSQL, and the SVG charts that draw them."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -122,8 +123,9 @@ def test_line_chart_is_accessible_escaped_and_scaled():
     assert '<title id="c1-title">Growth &lt;b&gt;</title>' in svg
     assert "Subscribed: 10 in total; &lt;script&gt;: 3 in total" in svg
     assert "<script>" not in svg
-    # The y axis tops out at the next round number above the peak (7 -> 10).
-    assert ">10</text>" in svg and ">7</text>" not in svg.split("<g")[0]
+    # Four gridlines a round step apart above the peak: 7 -> 0, 2, 4, 6, 8.
+    axis = re.findall(r'text-anchor="end" fill="currentColor">([\d.]+)</text>', svg.split("<g")[0])
+    assert axis == ["0", "2", "4", "6", "8"]
     # One point with a tooltip per non-zero value: 3 + 1.
     assert svg.count("<circle") == 4
     assert "2026-03-02: Subscribed 7" in svg
@@ -136,9 +138,8 @@ def test_bar_chart_shortens_long_labels_but_keeps_them_whole_in_the_tooltip():
     svg = str(bar_chart(chart_id="b", title="Clicks", items=[(url, 4), ("short", 2)]))
     assert svg.count('<g class="bar"') == 2
     assert f"<title>{url}</title>" in svg and "…</text>" in svg
-    widths = [
-        float(w) for w in __import__("re").findall(r'<rect x="250" y="\d+" width="([\d.]+)"', svg)
-    ]
+    widths = [float(w) for w in re.findall(r'<rect x="210" y="\d+" width="([\d.]+)"', svg)]
+    assert len(widths) == 2
     assert widths[0] == pytest.approx(2 * widths[1])  # 4 clicks draw twice as long as 2
     assert "Nothing yet" in str(bar_chart(chart_id="e", title="t", items=[]))
 
