@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         public,
         subscribe,
         textguard,
+        tracking,
         webhooks,
     )
     from .web.api import bp as api_bp
@@ -75,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         archive.bp,
         health.bp,
         dev.bp,
+        tracking.bp,
         webhooks.bp,
     ):
         app.register_blueprint(blueprint)
