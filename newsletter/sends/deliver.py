@@ -180,7 +180,9 @@ def run_batch(
                     unsubscribe_url=unsubscribe_url(
                         verdict.subscriber_id, verdict.email, issue_id=issue_id
                     ),
-                    preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
+                    preferences_url=preferences_url(
+                        verdict.subscriber_id, verdict.email, issue_id=issue_id
+                    ),
                     tracking_token=delivery_token(settings, c.id)
                     if "track" in template.keys
                     else "",

@@ -23,8 +23,10 @@ cause is counted.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -237,3 +239,10 @@ def stats_csv_rows(session: Session, issue_id: int) -> Iterator[tuple[str, ...]]
                 yield ("series", at, "", key, str(point[key]))
 
     return rows()
+
+
+def csv_text(rows: Iterable[Sequence[str]]) -> str:
+    """Rows as one CSV document (RFC 4180: CRLF line ends, quoted where needed)."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
