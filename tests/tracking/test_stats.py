@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from datetime import timedelta
 
@@ -71,14 +72,11 @@ def test_series_is_ten_minutes_for_the_first_day_then_hourly(db_session):
     series = issue_stats(db_session, issue.id)["series"]
     at = [point["at"] for point in series]
     assert at[0] == STARTED.replace(minute=0)  # 09:03 starts in the 09:00 bucket
-    steps = [b - a for a, b in zip(at, at[1:], strict=False)]
+    pairs = list(itertools.pairwise(at))
     fine_end = (STARTED + 24 * H).replace(minute=0) + H  # 24 h later, up to the hour
-    assert all(
-        step == timedelta(minutes=10)
-        for a, step in zip(at, steps, strict=False)
-        if a < fine_end - timedelta(minutes=10)
-    )
-    assert all(step == H for a, step in zip(at, steps, strict=False) if a >= fine_end)
+    assert all(b - a == timedelta(minutes=10) for a, b in pairs if b <= fine_end)
+    assert all(b - a == H for a, b in pairs if a >= fine_end)
+    assert len([a for a, _ in pairs if a < fine_end]) == 25 * 6  # 09:00 to 10:00 next day
     assert fine_end in at and at[-1] == (STARTED + 30 * H).replace(minute=0)
     by_at = {point["at"]: point for point in series}
     ten = STARTED.replace(minute=0) + H  # 10:03 and 10:08

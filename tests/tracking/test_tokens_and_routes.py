@@ -8,7 +8,6 @@ from typing import cast
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from sqlalchemy import func, select
 
 from newsletter.config import Settings
@@ -44,7 +43,7 @@ def test_tokens_round_trip_and_refuse_any_change():
     click = f"{token}.{link_part(settings, 7)}"
     found = read_click(settings, click)
     assert found is not None and (found.delivery_id, found.link_id) == (42, 7)
-    delivery, mac = token.split(".")
+    _delivery, mac = token.split(".")
     assert read_open(settings, f"43.{mac}") is None  # another delivery, same MAC
     assert read_open(settings, flip(token, len(token) - 1)) is None
     link_id, link_mac = link_part(settings, 7).split(".")
