@@ -1,4 +1,5 @@
-"""tracking: pre-aggregated open and click counts, and each delivery's first events.
+"""tracking: pre-aggregated open and click counts, each delivery's first events, and an
+index for the stats' send rate.
 
 Revision ID: 0007_tracking
 Revises: 0006_send
@@ -58,6 +59,12 @@ def upgrade() -> None:
     )
 
 
+    op.create_index(
+        "ix_deliveries_issue_id_sent_at", "deliveries", ["issue_id", "sent_at"], unique=False
+    )
+
+
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_issue_id_sent_at", table_name="deliveries")
     op.drop_table("tracking_firsts")
     op.drop_table("tracking_counts")

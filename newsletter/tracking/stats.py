@@ -141,15 +141,27 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
         )
         or 0
     )
-    counts = session.execute(
+    # Summed in the database: a few dozen rows per link and kind, one per bucket and kind.
+    totals = session.execute(
         select(
-            TrackingCount.bucket_at,
             TrackingCount.kind,
             TrackingCount.link_id,
             TrackingCount.machine,
-            TrackingCount.total,
-            TrackingCount.uniq,
-        ).where(TrackingCount.issue_id == issue_id)
+            func.sum(TrackingCount.total),
+            func.sum(TrackingCount.uniq),
+        )
+        .where(TrackingCount.issue_id == issue_id)
+        .group_by(TrackingCount.kind, TrackingCount.link_id, TrackingCount.machine)
+    ).all()
+    buckets = session.execute(
+        select(
+            TrackingCount.bucket_at,
+            TrackingCount.kind,
+            TrackingCount.machine,
+            func.sum(TrackingCount.total),
+        )
+        .where(TrackingCount.issue_id == issue_id)
+        .group_by(TrackingCount.bucket_at, TrackingCount.kind, TrackingCount.machine)
     ).all()
     links = session.execute(
         select(Link.id, Link.url).where(Link.issue_id == issue_id).order_by(Link.id)
@@ -164,10 +176,9 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
     per_bucket: dict[datetime, dict[str, int]] = defaultdict(
         lambda: {"opens": 0, "clicks": 0, "machine_opens": 0, "machine_clicks": 0}
     )
-    for bucket, kind, link_id, is_machine, total, uniq in counts:
+    for kind, link_id, is_machine, total_sum, uniq_sum in totals:
         figure = opens if kind == EventKind.OPEN else clicks
-        series_key = ("machine_" if is_machine else "") + ("opens" if figure is opens else "clicks")
-        per_bucket[bucket][series_key] += total
+        total, uniq = int(total_sum or 0), int(uniq_sum or 0)
         if is_machine:
             figure["machine"] += total
         else:
@@ -181,6 +192,9 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
             else:
                 link["total"] += total
                 link["unique"] += uniq
+    for bucket, kind, is_machine, total_sum in buckets:
+        name = "opens" if kind == EventKind.OPEN else "clicks"
+        per_bucket[bucket][("machine_" if is_machine else "") + name] += int(total_sum or 0)
     # A link's counts are only those of rows with that id: opens never have one.
     ranked = sorted(
         links, key=lambda r: (-per_link[r.id]["total"], -per_link[r.id]["unique"], r.id)
