@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         public,
         subscribe,
         textguard,
+        tracking,
         webhooks,
     )
     from .web.api import bp as api_bp
@@ -77,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         archive.bp,
         health.bp,
         dev.bp,
+        tracking.bp,
         webhooks.bp,
     ):
         app.register_blueprint(blueprint)

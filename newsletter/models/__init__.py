@@ -12,9 +12,11 @@ from .subscribers import (
     SuppressionReason,
     subscriber_categories,
 )
+from .tracking import NO_LINK, TrackingCount, TrackingFirst
 from .users import ApiToken, Role, User
 
 __all__ = [
+    "NO_LINK",
     "ApiToken",
     "Base",
     "Category",
@@ -34,6 +36,8 @@ __all__ = [
     "SubscriberStatus",
     "Suppression",
     "SuppressionReason",
+    "TrackingCount",
+    "TrackingFirst",
     "User",
     "post_categories",
     "subscriber_categories",

@@ -27,6 +27,8 @@ class Delivery(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id"),
         Index("ix_deliveries_issue_id_status_id", "issue_id", "status", "id"),
+        # The stats' send rate counts the messages of the last seconds (tracking/stats.py).
+        Index("ix_deliveries_issue_id_sent_at", "issue_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,6 +33,7 @@ from newsletter.mail.transport import EmailSender, PermanentFailure, TemporaryFa
 from newsletter.models import IssueStatus, SuppressionReason, utcnow
 from newsletter.subscribers.suppression import suppress
 from newsletter.subscribers.tokens import preferences_url, unsubscribe_url
+from newsletter.tracking.tokens import delivery_token
 
 from . import audience, ledger, lifecycle, variants
 
@@ -168,9 +169,10 @@ def run_batch(
                 return outcome
             session.commit()
         try:
-            message = variants.template_for(
+            template = variants.template_for(
                 session, settings, issue_id=issue_id, post_ids=verdict.post_ids
-            ).personalise(
+            )
+            message = template.personalise(
                 Recipient(
                     email=verdict.email,
                     name=verdict.name,
@@ -178,7 +180,12 @@ def run_batch(
                     unsubscribe_url=unsubscribe_url(
                         verdict.subscriber_id, verdict.email, issue_id=issue_id
                     ),
-                    preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
+                    preferences_url=preferences_url(
+                        verdict.subscriber_id, verdict.email, issue_id=issue_id
+                    ),
+                    tracking_token=delivery_token(settings, c.id)
+                    if "track" in template.keys
+                    else "",
                 )
             )
             message = envelope.seal(settings, message)

@@ -20,6 +20,8 @@ from newsletter.config import Settings
 from newsletter.mail import envelope
 from newsletter.mail.message import MessageTemplate
 from newsletter.render import IssueContent, render_issue
+from newsletter.tracking.links import track_variant
+from newsletter.tracking.tokens import tracking_on
 
 MAX_CACHED = 64  # variants are few (combinations of chosen categories), each ~100 kB
 
@@ -41,7 +43,9 @@ def variant_key(post_ids: tuple[int, ...]) -> str:
 def render_variant(
     session: Session, settings: Settings, *, issue_id: int, post_ids: tuple[int, ...]
 ) -> MessageTemplate:
-    """The issue with only `post_ids` (issue order kept), as a template with list headers."""
+    """The issue with only `post_ids` (issue order kept), as a template with list headers;
+    with tracking on (TRACKING and the issue's own flag) its links rewritten and the pixel
+    added, the delivery's token left as the `track` placeholder (commits the links)."""
     issue = get_issue(session, issue_id, with_posts=True)
     wanted = set(post_ids)
     content = IssueContent(
@@ -53,6 +57,8 @@ def render_variant(
         web_url=archive_url(settings.base_url, issue),
     )
     rendered = render_issue(content, branding_from_settings(settings))
+    if tracking_on(settings, issue.tracking):
+        rendered = track_variant(session, settings, rendered, issue_id=issue_id)
     return envelope.issue_template(rendered, settings, issue_id=issue_id)
 
 

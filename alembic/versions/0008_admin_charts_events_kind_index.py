@@ -1,15 +1,15 @@
 """admin charts: events by kind and time, for the list-growth chart's GROUP BY day.
 
-Revision ID: 0007_admin_charts
-Revises: 0006_send
+Revision ID: 0008_admin_charts
+Revises: 0007_tracking
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision: str = "0007_admin_charts"
-down_revision: str | None = "0006_send"
+revision: str = "0008_admin_charts"
+down_revision: str | None = "0007_tracking"
 branch_labels = None
 depends_on = None
 
