@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from newsletter.compose import ComposeError, IssueNotFound, get_issue, list_issues
@@ -83,7 +83,7 @@ def issue_charts(issue_id: int, stats: dict[str, Any]) -> dict[str, Markup]:
             ],
         )
     links = stats["clicks"].get("links") or []
-    if links:
+    if any(int(link["total"]) or int(link.get("machine", 0)) for link in links):
         charts["links"] = bar_chart(
             chart_id=f"issue-{issue_id}-links",
             title="Clicks per link (unique)",
@@ -132,6 +132,7 @@ def detail(issue_id: int) -> str:
         errors=ledger.recent_errors(session, issue_id, limit=ERRORS_SHOWN),
         charts=issue_charts(issue_id, stats),
         live=issue.status in LIVE,
+        export_url=url_for("admin_issues.stats_csv", issue_id=issue_id),
     )
 
 
@@ -143,3 +144,16 @@ def stats_json(issue_id: int) -> dict[str, Any]:
     _issue_or_404(issue_id)
     stats = issue_stats(get_session(), issue_id)
     return {**stats, "percent": progress(stats), "errors": _errors_json(issue_id)}
+
+
+@bp.get("/<int:issue_id>/stats.csv")
+@role_required(Role.ADMIN)
+def stats_csv(issue_id: int) -> Response:
+    """The issue's stats as CSV (newsletter.tracking.stats.stats_csv_rows: the same file
+    as `issues stats ID --csv` and `GET /api/v1/issues/ID/stats.csv`)."""
+    from newsletter.tracking.stats import csv_text, stats_csv_rows
+
+    _issue_or_404(issue_id)
+    response = Response(csv_text(stats_csv_rows(get_session(), issue_id)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="issue-{issue_id}-stats.csv"'
+    return response

@@ -102,6 +102,14 @@ def test_issue_page_shows_the_send_live(client, login, sending):
         80,
     )
     assert [e["email"] for e in stats["errors"]] == ["reader4@example.org", "reader3@example.org"]
+    exported = client.get(f"/admin/issues/{sending.id}/stats.csv")
+    assert exported.mimetype == "text/csv"
+    assert exported.headers["Content-Disposition"] == (
+        f'attachment; filename="issue-{sending.id}-stats.csv"'
+    )
+    lines = exported.get_data(as_text=True).splitlines()
+    assert lines[0] == "section,at,url,metric,value"
+    assert {"summary,,,sent,3", "summary,,,failed,1", "summary,,,bounces.hard,1"} <= set(lines)
     assert stats["errors"][1] | {"at": None} == {
         "email": "reader3@example.org",
         "status": "failed",
@@ -128,7 +136,7 @@ def test_issues_table_links_each_issue_with_its_rates(client, login, sending, db
     row = html.split(f'data-issue="{sending.id}"', 1)[1].split("</tr>", 1)[0]
     assert f'href="/admin/issues/{sending.id}"' in row
     assert re.search(r'data-col="recipients">5<', row)
-    assert re.search(r'data-col="sent">3 <span class="error">\(1 failed\)', row)
+    assert re.search(r'data-col="sent"><span>3 <span class="error">\(1 failed\)', row)
     assert 'data-col="bounce-rate">33.3%<' in row  # 1 hard bounce of 3 sent
     assert 'data-col="open-rate">0.0%<' in row
     draft_row = html.split(f'data-issue="{draft.id}"', 1)[1].split("</tr>", 1)[0]
@@ -159,6 +167,8 @@ def test_charts_of_opens_clicks_and_links_come_from_the_stats_shape():
     assert "2026-03-10 09:00: Opens 4" in activity
     assert 'data-label="https://blog.example.org/b?x=&lt;1&gt;" data-value="1"' in links
     assert issue_charts(7, {"clicks": {"links": []}, "series": []}) == {}
+    unclicked = [{"url": "https://blog.example.org/a", "unique": 0, "total": 0, "machine": 0}]
+    assert issue_charts(7, {"clicks": {"links": unclicked}, "series": []}) == {}
 
 
 def test_dashboard_draws_list_growth_and_categories(client, login, db_session):

@@ -7,7 +7,12 @@ Screenshots of the dashboard and the issue page at 1280 and 375 px go to test-ar
 
 from __future__ import annotations
 
+import http.client
+import re
 import time
+from datetime import timedelta
+from html import unescape as html_unescape
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -174,3 +179,126 @@ def test_dashboard_counts_an_import_and_a_sign_up_and_draws_both_charts(live_sta
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Sends").get_attribute("href") == "/admin/issues/"
     shoot_both_widths(page, "admin-dashboard")
+
+
+PIXEL = re.compile(r'<img src="(https?://[^"]+/o/[^"]+\.gif)"')
+CLICK = re.compile(r'href="(https?://[^"]+/c/[^"]+)"')
+MAIL_APP = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.6.0"
+SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel link scanner)"
+
+
+def fetch(url: str, user_agent: str, method: str = "GET", body: str | None = None):  # type: ignore[no-untyped-def]
+    """One request as a mail app or a scanner makes it; redirects are not followed (the
+    links lead off this machine). Returns (status, Location)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {"User-Agent": user_agent}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body, headers)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status, response.getheader("Location")
+
+
+def test_real_send_then_readers_and_a_scanner_show_on_the_issue_page(live_stack, page, tmp_path):
+    readers = [f"charted-{n}@example.org" for n in range(6)]
+    csv = tmp_path / "charted.csv"
+    csv.write_text("email,name\n" + "".join(f"{r},Reader {n}\n" for n, r in enumerate(readers)))
+    assert live_stack.cli("subscribers", "import", str(csv), "--confirmed").returncode == 0
+    with live_stack.session() as s:
+        post = Post(
+            title="Charts without JavaScript",
+            slug=f"charts-without-javascript-{utcnow().timestamp():.0f}",
+            url="https://blog.example.org/charts",
+            html='<p>See <a href="https://example.com/paper">the paper</a> and'
+            ' <a href="https://example.com/data">the data</a>.</p>',
+            excerpt="Charts.",
+            published_at=utcnow(),
+        )
+        s.add(post)
+        s.commit()
+        issue = create_issue(s, subject="Charted send", post_ids=[post.id])
+        issue_id = issue.id
+    sent = live_stack.cli("issues", "send", str(issue_id), "--wait")
+    assert sent.returncode == 0, sent.stderr
+
+    def mine(message) -> bool:  # type: ignore[no-untyped-def]
+        return message["Subject"] == "Charted send"
+
+    live_stack.outbox.wait_for(mine)
+    received = {
+        str(m["To"]).split("<")[-1].rstrip(">"): m for m in live_stack.outbox.messages() if mine(m)
+    }
+    assert set(readers) <= set(received)
+    html = {r: html_unescape(received[r].get_body(("html",)).get_content()) for r in readers}
+    pixel = {r: PIXEL.search(html[r]).group(1) for r in readers}  # type: ignore[union-attr]
+    links = {r: CLICK.findall(html[r]) for r in readers}
+    assert all(len(found) >= 2 for found in links.values()), links
+
+    # The scanner sweeps reader 5's message as it arrives: the image and every link.
+    assert fetch(pixel[readers[5]], SCANNER)[0] == 200
+    for url in links[readers[5]]:
+        assert fetch(url, SCANNER)[0] == 302
+    # The readers come back later (past the window in which only gateways click).
+    with live_stack.session() as s:
+        s.execute(
+            update(Delivery)
+            .where(Delivery.issue_id == issue_id)
+            .values(sent_at=utcnow() - timedelta(hours=2))
+        )
+        s.commit()
+    for r, times in zip(readers[:4], (2, 1, 1, 1), strict=True):
+        for _ in range(times):
+            assert fetch(pixel[r], MAIL_APP)[0] == 200
+    first_status, first_url = fetch(links[readers[0]][0], MAIL_APP)
+    assert first_status == 302
+    second_status, second_url = fetch(links[readers[1]][1], MAIL_APP)
+    assert second_status == 302 and second_url != first_url
+    assert fetch(links[readers[2]][0], MAIL_APP) == (302, first_url)
+    time.sleep(3.5)  # a person reads before the next link; a scanner would not wait
+    assert fetch(links[readers[2]][1], MAIL_APP) == (302, second_url)
+    # Reader 4 unsubscribes with one click (RFC 8058) from this issue's email.
+    one_click = re.search(
+        r"<(https?://[^>]+/unsubscribe/[^>]+)>", str(received[readers[4]]["List-Unsubscribe"])
+    )
+    assert one_click is not None
+    assert fetch(one_click.group(1), MAIL_APP, "POST", "List-Unsubscribe=One-Click")[0] == 200
+
+    log_in_admin(live_stack, page, "charts-admin@example.org")
+    page.goto(f"{live_stack.base_url}/admin/issues/{issue_id}")
+    total_sent = len(received)
+    figures = {
+        name: stat(page, name)
+        for name in ("sent", "opens.unique", "opens.total", "opens.machine", "clicks.unique",
+                     "clicks.total", "unsubscribes", "failed")
+    }  # fmt: skip
+    assert figures == {
+        "sent": str(total_sent),
+        "opens.unique": "4",
+        "opens.total": "5",
+        "opens.machine": "1",
+        "clicks.unique": "3",
+        "clicks.total": "4",
+        "unsubscribes": "1",
+        "failed": "0",
+    }
+    assert int(stat(page, "clicks.machine")) == len(links[readers[5]])
+    assert page.locator(f'svg#issue-{issue_id}-activity[role="img"] polyline').count() == 2
+    assert page.locator(f"svg#issue-{issue_id}-links g.bar").count() >= 2
+    for url in (first_url, second_url):
+        row = page.locator("#links-table tr", has_text=url)
+        assert [c.inner_text() for c in row.locator("td.num").all()][:2] == ["2", "2"], url
+    csv_link = page.locator("#export-csv")
+    with page.expect_download() as download:
+        csv_link.click()
+    exported = download.value.path().read_text()
+    assert "summary,,,opens.unique,4" in exported and "summary,,,clicks.total,4" in exported
+    shoot_both_widths(page, "admin-issue")
+
+    page.goto(f"{live_stack.base_url}/admin/issues/")
+    row = page.locator(f'tr[data-issue="{issue_id}"]')
+    assert row.locator('[data-col="open-rate"]').inner_text() == f"{400 / total_sent:.1f}%"
+    assert row.locator('[data-col="click-rate"]').inner_text() == f"{300 / total_sent:.1f}%"
+    shoot_both_widths(page, "admin-issues")
