@@ -117,30 +117,10 @@ def _series(
     return [{"at": at, **per_bucket.get(at, empty)} for at in sorted(grid)]
 
 
-def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
-    """`{status, recipients, sent, failed, skipped, remaining, rate_per_s, bounces: {hard,
-    soft}, complaints, unsubscribes, opens: {unique, total, machine, machine_unique},
-    clicks: {unique, total, machine, machine_unique, links: [{id, url, unique, total,
-    machine}]}, rates: {open, click, click_to_open, bounce, unsubscribe, complaint},
-    series: [{at, opens, clicks, machine_opens, machine_clicks}]}` (`at` a UTC datetime);
-    raises IssueNotFound."""
-    row = session.execute(
-        select(
-            Issue.status, Issue.last_subscriber_id, Issue.max_subscriber_id, Issue.started_at
-        ).where(Issue.id == issue_id)
-    ).one_or_none()
-    if row is None:
-        raise IssueNotFound(issue_id)
-    figures = _delivery_figures(session, issue_id, row)
-    bounce_stats = issue_bounce_stats(session, issue_id)
-    unsubscribes = int(
-        session.scalar(
-            select(func.count(func.distinct(Event.subscriber_id))).where(
-                Event.issue_id == issue_id, Event.kind == EventKind.UNSUBSCRIBE
-            )
-        )
-        or 0
-    )
+def engagement_figures(
+    session: Session, issue_id: int, started_at: datetime | None
+) -> dict[str, Any]:
+    """`{opens, clicks (with links), series}` of the issue from `tracking_counts`."""
     # Summed in the database: a few dozen rows per link and kind, one per bucket and kind.
     totals = session.execute(
         select(
@@ -166,8 +146,6 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
     links = session.execute(
         select(Link.id, Link.url).where(Link.issue_id == issue_id).order_by(Link.id)
     ).all()
-    session.commit()
-
     opens = {"unique": 0, "total": 0, "machine": 0, "machine_unique": 0}
     clicks = {"unique": 0, "total": 0, "machine": 0, "machine_unique": 0}
     per_link: dict[int, dict[str, int]] = defaultdict(
@@ -200,6 +178,40 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
         links, key=lambda r: (-per_link[r.id]["total"], -per_link[r.id]["unique"], r.id)
     )
     link_list = [{"id": link_id, "url": url, **per_link[link_id]} for link_id, url in ranked]
+    return {
+        "opens": opens,
+        "clicks": {**clicks, "links": link_list},
+        "series": _series(started_at, per_bucket),
+    }
+
+
+def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
+    """`{status, recipients, sent, failed, skipped, remaining, rate_per_s, bounces: {hard,
+    soft}, complaints, unsubscribes, opens: {unique, total, machine, machine_unique},
+    clicks: {unique, total, machine, machine_unique, links: [{id, url, unique, total,
+    machine}]}, rates: {open, click, click_to_open, bounce, unsubscribe, complaint},
+    series: [{at, opens, clicks, machine_opens, machine_clicks}]}` (`at` a UTC datetime);
+    raises IssueNotFound."""
+    row = session.execute(
+        select(
+            Issue.status, Issue.last_subscriber_id, Issue.max_subscriber_id, Issue.started_at
+        ).where(Issue.id == issue_id)
+    ).one_or_none()
+    if row is None:
+        raise IssueNotFound(issue_id)
+    figures = _delivery_figures(session, issue_id, row)
+    bounce_stats = issue_bounce_stats(session, issue_id)
+    unsubscribes = int(
+        session.scalar(
+            select(func.count(func.distinct(Event.subscriber_id))).where(
+                Event.issue_id == issue_id, Event.kind == EventKind.UNSUBSCRIBE
+            )
+        )
+        or 0
+    )
+    engagement = engagement_figures(session, issue_id, row.started_at)
+    session.commit()
+    opens, clicks = engagement["opens"], engagement["clicks"]
     sent = figures["sent"]
     bounces = bounce_stats["bounces"]
     return {
@@ -208,7 +220,7 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
         "complaints": bounce_stats["complaints"],
         "unsubscribes": unsubscribes,
         "opens": opens,
-        "clicks": {**clicks, "links": link_list},
+        "clicks": clicks,
         "rates": {
             "open": _rate(opens["unique"], sent),
             "click": _rate(clicks["unique"], sent),
@@ -217,7 +229,7 @@ def issue_stats(session: Session, issue_id: int) -> dict[str, Any]:
             "unsubscribe": _rate(unsubscribes, sent),
             "complaint": _rate(bounce_stats["complaints"], sent),
         },
-        "series": _series(row.started_at, per_bucket),
+        "series": engagement["series"],
     }
 
 
