@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         public.archive.bp,
         health.bp,
         dev.bp,
+        public.tracking.bp,
         webhooks.bp,
     ):
         app.register_blueprint(blueprint)

@@ -109,7 +109,7 @@ def _wait(issue_id: int, *, strict: bool, every: float = 1.0) -> None:
     """Redraw one progress line until the issue leaves `sending`."""
     import time
 
-    from newsletter.sends.stats import issue_stats
+    from newsletter.tracking.stats import issue_stats
 
     while True:
         with get_db().session_scope() as session:
@@ -162,24 +162,37 @@ def cancel_command(issue_id: int) -> None:
 @issues.command("stats")
 @click.argument("issue_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def stats_command(issue_id: int, as_json: bool) -> None:
-    """Delivery figures of an issue."""
+@click.option("--csv", "as_csv", is_flag=True, help="CSV: summary, each link, the time series.")
+def stats_command(issue_id: int, as_json: bool, as_csv: bool) -> None:
+    """Delivery, bounce, unsubscribe, open and click figures of an issue."""
     import json
 
-    from newsletter.sends.stats import issue_stats
+    from newsletter.tracking.stats import csv_text, issue_stats, stats_csv_rows
 
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
     try:
         with get_db().session_scope() as session:
+            if as_csv:
+                click.echo(csv_text(stats_csv_rows(session, issue_id)), nl=False)
+                return
             stats = issue_stats(session, issue_id)
     except IssueNotFound as exc:
         raise _fail(exc) from None
     if as_json:
-        click.echo(json.dumps(stats))
+        click.echo(json.dumps(stats, default=lambda value: value.isoformat()))
         return
+    opens, clicks = stats["opens"], stats["clicks"]
     click.echo(
         f"status {stats['status']}\nrecipients {stats['recipients']}\nsent {stats['sent']}\n"
         f"failed {stats['failed']}\nskipped {stats['skipped']}\n"
         f"remaining {stats['remaining']}\nrate {stats['rate_per_s']}/s\n"
         f"bounces hard {stats['bounces']['hard']} soft {stats['bounces']['soft']}\n"
-        f"complaints {stats['complaints']}"
+        f"complaints {stats['complaints']}\nunsubscribes {stats['unsubscribes']}\n"
+        f"opens unique {opens['unique']} total {opens['total']} "
+        f"machine {opens['machine']} ({stats['rates']['open']:.1%})\n"
+        f"clicks unique {clicks['unique']} total {clicks['total']} "
+        f"machine {clicks['machine']} ({stats['rates']['click']:.1%})"
     )
+    for link in clicks["links"]:
+        click.echo(f"  {link['unique']:>6} {link['total']:>6}  {link['url']}")

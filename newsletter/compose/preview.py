@@ -41,6 +41,7 @@ def neutral_values(settings: Settings, *, name: str = "", email: str = "") -> di
         "unsubscribe_url": public,
         "preferences_url": public,
         "open_pixel": "",
+        "track": "",
     }
 
 

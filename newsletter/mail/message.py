@@ -38,6 +38,7 @@ _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII without 
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
 _URL = re.compile(r"https?://[!-~]+", re.IGNORECASE)
 _WS = re.compile(r"\s+")
+_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 MAX_LINE = 998  # RFC 5322 hard limit, CRLF excluded
 _ENCODED_WORD_BYTES = 45  # 60 base64 chars + 12 of framing: each word fits in 75
@@ -66,6 +67,7 @@ class Recipient:
     unsubscribe_url: str  # empty: no List-Unsubscribe (transactional mail)
     preferences_url: str
     open_pixel_url: str = ""  # empty: no tracking pixel
+    tracking_token: str = ""  # fills `track` in a tracked variant's pixel and links
     return_path: str = ""  # envelope sender, for the transport; never a header
 
 
@@ -191,6 +193,7 @@ class MessageTemplate:
         "_slots",
         "_text",
         "boundary",
+        "keys",
     )
 
     def __init__(self) -> None:  # use build()
@@ -202,6 +205,7 @@ class MessageTemplate:
         self._slots: tuple[_Slot, ...] = ()
         self._text: tuple[bytes | int, ...] = ()
         self._html: tuple[bytes | int, ...] = ()
+        self.keys: frozenset[str] = frozenset()  # the placeholders this template fills
 
     @classmethod
     def build(
@@ -267,6 +271,7 @@ class MessageTemplate:
         self._text = tuple(text)
         self._html = (between, *html_items, f"--{self.boundary}--\r\n".encode("ascii"))
         self._slots = tuple(sorted(slots, key=slots.__getitem__))
+        self.keys = frozenset(key for _, key, _ in self._slots)
         return self
 
     def personalise(self, recipient: Recipient, *, date: str | None = None) -> bytes:
@@ -326,11 +331,16 @@ class MessageTemplate:
             "unsubscribe_url": unsubscribe,
             "preferences_url": preferences,
             "open_pixel": "",
+            "track": recipient.tracking_token,
         }
+        if "track" in self.keys and not _TOKEN.fullmatch(recipient.tracking_token):
+            raise ValueError("a tracked message needs a tracking token (letters, digits, . _ -)")
         values: list[bytes] = []
         for part, key, fallback in self._slots:
             raw = plain[key]
-            if part == "text":
+            if key == "track":  # inside URLs in both parts; nothing to escape
+                value = raw
+            elif part == "text":
                 value = raw or fallback or ""
             elif key == "open_pixel":
                 value = (

@@ -13,9 +13,11 @@ from .subscribers import (
     SuppressionReason,
     subscriber_categories,
 )
+from .tracking import NO_LINK, TrackingCount, TrackingFirst
 from .users import ApiToken, Role, User
 
 __all__ = [
+    "NO_LINK",
     "ApiToken",
     "Base",
     "Category",
@@ -37,6 +39,8 @@ __all__ = [
     "SubscriberStatus",
     "Suppression",
     "SuppressionReason",
+    "TrackingCount",
+    "TrackingFirst",
     "User",
     "digest_sources",
     "post_categories",

@@ -27,6 +27,8 @@ class Delivery(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id"),
         Index("ix_deliveries_issue_id_status_id", "issue_id", "status", "id"),
+        # The stats' send rate counts the messages of the last seconds (tracking/stats.py).
+        Index("ix_deliveries_issue_id_sent_at", "issue_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +76,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_issue_id_kind_occurred_at", "issue_id", "kind", "occurred_at"),
         Index("ix_events_subscriber_id_occurred_at", "subscriber_id", "occurred_at"),
+        # The dashboard's list growth: one kind over a range of days (tracking/overview.py).
+        Index("ix_events_kind_occurred_at", "kind", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

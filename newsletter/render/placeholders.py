@@ -22,7 +22,9 @@ OPEN = "%%nl~"
 CLOSE = "~%%"
 
 #: Keys the mail layer knows how to fill.
-KEYS = frozenset({"name", "email", "unsubscribe_url", "preferences_url", "open_pixel"})
+KEYS = frozenset(
+    {"name", "email", "unsubscribe_url", "preferences_url", "open_pixel", "track"}
+)  # track: the delivery's tracking token (newsletter/tracking), inside tracked URLs
 
 #: group 1: key, group 2: fallback (already escaped for the part it sits in).
 PATTERN = re.compile(r"%%nl~([a-z_]+)(?:\|([^~%<>\r\n]*))?~%%")

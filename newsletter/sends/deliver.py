@@ -34,6 +34,7 @@ from newsletter.mail.transport import EmailSender, PermanentFailure, TemporaryFa
 from newsletter.models import IssueStatus, SuppressionReason, utcnow
 from newsletter.subscribers.suppression import suppress
 from newsletter.subscribers.tokens import preferences_url, unsubscribe_url
+from newsletter.tracking.tokens import delivery_token
 
 from . import audience, ledger, lifecycle, variants
 
@@ -244,9 +245,10 @@ def build_message(
     """One recipient's finished message (personalised variant, DKIM-sealed), shared by the
     batches and the welcome-latest path. Raises ValueError (an address or name our
     headers cannot carry) or DkimError."""
-    message = variants.template_for(
+    template = variants.template_for(
         session, settings, issue_id=issue_id, post_ids=verdict.post_ids
-    ).personalise(
+    )
+    message = template.personalise(
         Recipient(
             email=verdict.email,
             name=verdict.name,
@@ -254,7 +256,10 @@ def build_message(
             unsubscribe_url=unsubscribe_url(
                 verdict.subscriber_id, verdict.email, issue_id=issue_id
             ),
-            preferences_url=preferences_url(verdict.subscriber_id, verdict.email),
+            preferences_url=preferences_url(
+                verdict.subscriber_id, verdict.email, issue_id=issue_id
+            ),
+            tracking_token=delivery_token(settings, claimed.id) if "track" in template.keys else "",
         )
     )
     return envelope.seal(settings, message)

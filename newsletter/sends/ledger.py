@@ -26,7 +26,7 @@ from typing import cast
 from sqlalchemy import Table, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from newsletter.models import Delivery, DeliveryStatus, utcnow
+from newsletter.models import Delivery, DeliveryStatus, Subscriber, utcnow
 
 PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
 # Statements here go to the Core table, not the ORM entity: an ORM-enabled bulk UPDATE
@@ -268,3 +268,39 @@ def last_activity(session: Session, issue_id: int) -> datetime | None:
             Delivery.issue_id == issue_id, Delivery.status == SENDING
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryError:
+    email: str
+    status: DeliveryStatus  # failed (for good) or pending (a retry is due later)
+    attempts: int
+    error: str
+    at: datetime
+
+
+def recent_errors(session: Session, issue_id: int, *, limit: int = 10) -> list[DeliveryError]:
+    """The newest errors of the send, newest first: permanent failures and the last
+    temporary error of rows waiting for a retry (commits)."""
+    rows = session.execute(
+        select(
+            Subscriber.email,
+            Delivery.status,
+            Delivery.attempts,
+            Delivery.last_error,
+            Delivery.updated_at,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status.in_((FAILED, PENDING)),
+            Delivery.last_error.is_not(None),
+        )
+        .order_by(Delivery.updated_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    ).all()
+    session.commit()
+    return [
+        DeliveryError(email, status, attempts, error or "", at)
+        for email, status, attempts, error, at in rows
+    ]

@@ -22,6 +22,8 @@ from newsletter.mail import envelope
 from newsletter.mail.message import MessageTemplate
 from newsletter.models import IssueKind
 from newsletter.render import IssueContent, render_issue
+from newsletter.tracking.links import track_variant
+from newsletter.tracking.tokens import tracking_on
 
 MAX_CACHED = 64  # variants are few (combinations of chosen categories), each ~100 kB
 
@@ -45,7 +47,9 @@ def render_variant(
     session: Session, settings: Settings, *, issue_id: int, post_ids: tuple[int, ...]
 ) -> MessageTemplate:
     """The issue with only `post_ids` (issue order kept), as a template with list headers;
-    a digest gets its table of contents and excerpts (`automations.digests`)."""
+    a digest gets its table of contents and excerpts (`automations.digests`). With
+    tracking on (TRACKING and the issue's own flag) its links are rewritten and the pixel
+    added, the delivery's token left as the `track` placeholder (commits the links)."""
     issue = get_issue(session, issue_id, with_posts=True)
     wanted = set(post_ids)
     if issue.kind is IssueKind.DIGEST:
@@ -63,6 +67,8 @@ def render_variant(
         web_url=archive_url(settings.base_url, issue),
     )
     rendered = render_issue(content, branding_from_settings(settings))
+    if tracking_on(settings, issue.tracking):
+        rendered = track_variant(session, settings, rendered, issue_id=issue_id)
     return envelope.issue_template(rendered, settings, issue_id=issue_id)
 
 

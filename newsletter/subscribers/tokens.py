@@ -142,8 +142,10 @@ def confirm_url(subscriber_id: int, email: str, *, issued_at: datetime | None = 
     return f"{_base_url()}/confirm/{token}"
 
 
-def preferences_url(subscriber_id: int, email: str) -> str:
-    return f"{_base_url()}/preferences/{make_token(Purpose.PREFERENCES, subscriber_id, email)}"
+def preferences_url(subscriber_id: int, email: str, *, issue_id: int | None = None) -> str:
+    """The preferences page; `issue_id` (an issue's footer) credits an unsubscribe there."""
+    token = make_token(Purpose.PREFERENCES, subscriber_id, email, issue_id=issue_id)
+    return f"{_base_url()}/preferences/{token}"
 
 
 def unsubscribe_url(subscriber_id: int, email: str, *, issue_id: int | None = None) -> str:

@@ -1,7 +1,8 @@
-"""The admin's area under /admin/: the dashboard with the deliverability check, and subscribers."""
+"""The admin's area under /admin/: the dashboard (list growth, categories, the deliverability
+check), sends (issues with live progress and stats) and subscribers."""
 
 from __future__ import annotations
 
-from . import dashboard, subscribers
+from . import dashboard, issues, subscribers
 
-BLUEPRINTS = (dashboard.bp, subscribers.bp)
+BLUEPRINTS = (dashboard.bp, issues.bp, subscribers.bp)

@@ -313,32 +313,52 @@ class Bounces(BaseModel):
 
 
 class Opens(BaseModel):
-    unique: int
-    total: int
-    machine: int
+    unique: int = Field(description="deliveries opened by a person")
+    total: int = Field(description="pixel fetches by people")
+    machine: int = Field(description="pixel fetches by machines (Apple's proxy, scanners)")
+    machine_unique: int = Field(description="deliveries whose pixel a machine fetched")
 
 
 class LinkClicks(BaseModel):
+    id: int
     url: str
-    unique: int
-    total: int
+    unique: int = Field(description="deliveries that followed this link (people)")
+    total: int = Field(description="clicks on this link by people")
+    machine: int = Field(description="clicks on this link by machines")
 
 
 class Clicks(BaseModel):
-    unique: int
+    unique: int = Field(description="deliveries that followed any link (people)")
     total: int
-    links: list[LinkClicks]
+    machine: int
+    machine_unique: int
+    links: list[LinkClicks] = Field(description="every tracked link, most clicked first")
+
+
+class Rates(BaseModel):
+    """Fractions of `sent` (click_to_open: of unique opens), 4 decimals."""
+
+    open: float
+    click: float
+    click_to_open: float
+    bounce: float
+    unsubscribe: float
+    complaint: float
 
 
 class SeriesPoint(BaseModel):
-    at: datetime
+    at: datetime = Field(
+        description="bucket start (UTC): 10 minutes for the first day, then hourly"
+    )
     opens: int
     clicks: int
+    machine_opens: int
+    machine_clicks: int
 
 
 class StatsOut(BaseModel):
-    """Delivery figures; opens, clicks, bounces, complaints and unsubscribes are zero until
-    tracking and bounce processing fill them."""
+    """Delivery, bounce, unsubscribe, open and click figures of an issue; people and
+    machines counted apart; test sends never count."""
 
     status: IssueStatus
     recipients: int
@@ -349,10 +369,15 @@ class StatsOut(BaseModel):
     rate_per_s: float = Field(description="messages accepted per second, last 10 s")
     bounces: Bounces
     complaints: int
-    unsubscribes: int
+    unsubscribes: int = Field(description="subscribers who left through this issue's link")
     opens: Opens
     clicks: Clicks
+    rates: Rates
     series: list[SeriesPoint]
+
+
+class StatsCsv(RootModel[str]):
+    """Long-format CSV: section (summary, link, series), at, url, metric, value."""
 
 
 def _control(action: str, issue_id: int) -> IssueOut:
@@ -406,10 +431,27 @@ def resume_issue_api(issue_id: int) -> IssueOut:
     response=StatsOut,
 )
 def issue_stats_api(issue_id: int) -> StatsOut:
-    from newsletter.sends.stats import issue_stats
+    from newsletter.tracking.stats import issue_stats
 
     with _domain_errors():
         return StatsOut.model_validate(issue_stats(get_session(), issue_id))
+
+
+@api.operation(
+    "/issues/<int:issue_id>/stats.csv",
+    summary="The issue's stats as CSV: summary figures, each link, the time series",
+    tag="issues",
+    response=StatsCsv,
+    response_content_type="text/csv",
+)
+def issue_stats_csv_api(issue_id: int) -> Response:
+    from newsletter.tracking.stats import csv_text, stats_csv_rows
+
+    with _domain_errors():
+        rows = stats_csv_rows(get_session(), issue_id)
+    response = Response(csv_text(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="issue-{issue_id}-stats.csv"'
+    return response
 
 
 @api.operation(

@@ -313,7 +313,9 @@ def preferences_submit(token: str) -> Any:
         abort(404, "This link is no longer valid: we hold no data for it.")
     action = request.form.get("action", "save")
     if action == "unsubscribe":
-        service.unsubscribe(session, subscriber_id=subscriber.id, via="preferences")
+        service.unsubscribe(
+            session, subscriber_id=subscriber.id, via="preferences", issue_id=data.issue_id
+        )
         return redirect(url_for(".preferences_page", token=token), code=303)
     if action != "save":
         abort(400, "Unknown action.")

@@ -30,7 +30,7 @@ from newsletter.subscribers.tokens import Purpose, make_token
 from tests.conftest import csrf_token_from
 from tests.subscribers.conftest import snapshot
 
-ADMIN_PAGES = ["/admin/", "/admin/subscribers/", "/admin/subscribers/import"]
+ADMIN_PAGES = ["/admin/", "/admin/issues/", "/admin/subscribers/", "/admin/subscribers/import"]
 AUTHOR_PAGES = ["/author/", "/author/posts", "/author/issues", "/author/issues/new"]
 
 

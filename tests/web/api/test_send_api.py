@@ -73,11 +73,14 @@ def test_stats_have_the_design_shape(client, auth, issue_id, published):
     stats = client.get(f"/api/v1/issues/{issue_id}/stats", headers=auth)
     assert stats.status_code == 200
     body = stats.json
-    assert set(body) == STATS_KEYS
+    assert set(body) == STATS_KEYS | {"rates"}  # DESIGN.md's keys, and the rates
     assert body["status"] == "sending"
     assert (body["recipients"], body["remaining"], body["sent"]) == (3, 3, 0)
-    assert body["opens"] == {"unique": 0, "total": 0, "machine": 0}
-    assert body["clicks"] == {"unique": 0, "total": 0, "links": []}
+    assert body["opens"] == {"unique": 0, "total": 0, "machine": 0, "machine_unique": 0}
+    assert body["clicks"] == {
+        "unique": 0, "total": 0, "machine": 0, "machine_unique": 0, "links": []
+    }  # fmt: skip
+    assert body["rates"]["open"] == 0.0 and body["series"] == []
 
 
 @pytest.mark.parametrize("action", ["send", "pause", "resume", "cancel"])
