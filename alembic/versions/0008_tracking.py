@@ -1,8 +1,8 @@
 """tracking: pre-aggregated open and click counts, each delivery's first events, and an
 index for the stats' send rate.
 
-Revision ID: 0007_tracking
-Revises: 0006_send
+Revision ID: 0008_tracking
+Revises: 0007_digests
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import newsletter.models.base
 
-revision: str = "0007_tracking"
-down_revision: str | None = "0006_send"
+revision: str = "0008_tracking"
+down_revision: str | None = "0007_digests"
 branch_labels = None
 depends_on = None
 
