@@ -18,8 +18,10 @@ from newsletter.models import (
 )
 from newsletter.queue import enqueue_after_commit
 
+from . import lifecycle
 from .categories import resolve_categories
 from .errors import Conflict, InvalidInput, SubscriberNotFound
+from .lifecycle import Action
 from .service import clean_name, unsubscribe
 from .suppression import get_suppression, suppress
 from .validation import validate_address
@@ -102,7 +104,7 @@ def update_subscriber(
         return subscriber
     if status is SubscriberStatus.ACTIVE:
         _record_status(session, subscriber, status)
-        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.status = SubscriberStatus.ACTIVE  # lifecycle: ADMIN_CONFIRM, checked above
         subscriber.confirmed_at = utcnow()
         session.commit()
     elif status is SubscriberStatus.UNSUBSCRIBED:
@@ -130,11 +132,10 @@ def _check_transition(session: Session, subscriber: Subscriber, status: Subscrib
     if status is SubscriberStatus.ACTIVE:
         # An admin may confirm a pending address (consent given elsewhere), never
         # bring back one that unsubscribed, bounced, complained or was blocked.
-        if subscriber.status is not SubscriberStatus.PENDING:
-            raise Conflict(
-                f"a {subscriber.status.value} subscriber can only come back by confirming again"
-            )
+        lifecycle.target(subscriber.status, Action.ADMIN_CONFIRM)
         if get_suppression(session, subscriber.email) is not None:
             raise Conflict("this address is on the suppression list")
     elif status not in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BLOCKED):
         raise InvalidInput("status can be set to active, unsubscribed or blocked")
+    # Unsubscribing a stopped address changes nothing (service.unsubscribe is idempotent);
+    # blocking is allowed from every other status (lifecycle: BLOCK).

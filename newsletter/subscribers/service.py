@@ -3,15 +3,13 @@
 Every function takes the session first and keyword-only inputs and commits its own
 work; emails go out from Celery tasks published after that commit.
 
-States (models.SubscriberStatus): a signup creates `pending`; only the person
-pressing the button on the confirm page makes it `active`. `unsubscribed`,
-`bounced` and `complained` addresses may come back the same way, by confirming
-again; `blocked` (the admin's decision) never comes back by itself.
+States (models.SubscriberStatus): a signup creates `pending`; every later change
+of status is one the table in `lifecycle.py` allows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,8 +29,10 @@ from newsletter.models import (
 )
 from newsletter.queue import enqueue_after_commit
 
+from . import lifecycle
 from .categories import resolve_categories
 from .errors import InvalidInput, SubscriberNotFound
+from .lifecycle import Action
 from .suppression import add_suppression, get_suppression, lift_suppression
 from .tokens import TokenData
 from .validation import validate_address
@@ -43,12 +43,7 @@ RESEND_INTERVAL = timedelta(minutes=10)
 MAX_NAME = 200
 
 # Statuses a person may leave by confirming again.
-RECONFIRMABLE = (
-    SubscriberStatus.PENDING,
-    SubscriberStatus.UNSUBSCRIBED,
-    SubscriberStatus.BOUNCED,
-    SubscriberStatus.COMPLAINED,
-)
+RECONFIRMABLE = tuple(lifecycle.sources(Action.CONFIRM))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +109,10 @@ def subscribe(
         session.commit()
         return SignupResult("created", subscriber.id)
 
-    if subscriber.status is SubscriberStatus.ACTIVE:
+    if not lifecycle.allows(subscriber.status, Action.SIGNUP):
         session.rollback()
-        return SignupResult("already_active", subscriber.id)
-    if subscriber.status is SubscriberStatus.BLOCKED:
-        session.rollback()
+        if subscriber.status is SubscriberStatus.ACTIVE:
+            return SignupResult("already_active", subscriber.id)
         return SignupResult("refused", subscriber.id)
     if _confirmation_still_fresh(session, subscriber, now):
         session.rollback()
@@ -179,7 +173,7 @@ def confirm(session: Session, *, token: TokenData, now: datetime | None = None) 
     if subscriber.status is SubscriberStatus.ACTIVE:
         session.rollback()
         return "already_active"
-    if subscriber.status not in RECONFIRMABLE:
+    if not lifecycle.allows(subscriber.status, Action.CONFIRM):
         session.rollback()
         return "refused"
     suppression = get_suppression(session, subscriber.email)
@@ -201,7 +195,7 @@ def confirm(session: Session, *, token: TokenData, now: datetime | None = None) 
             subscriber.name = signup["name"]
         subscriber.categories = resolve_categories_lenient(session, signup.get("categories", []))
         subscriber.attributes = {k: v for k, v in subscriber.attributes.items() if k != "signup"}
-    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.status = SubscriberStatus.ACTIVE  # lifecycle: CONFIRM leads to active
     subscriber.confirmed_at = now
     subscriber.unsubscribed_at = None
     subscriber.bounce_count = 0
@@ -220,25 +214,46 @@ def resolve_categories_lenient(session: Session, names: Sequence[str]) -> list[A
     return [by_name[n] for n in names if n in by_name]
 
 
+def frequency_choices(offered: Iterable[str]) -> list[Frequency]:
+    """The frequencies a subscriber may choose, `every` first; empty when no digest is offered.
+
+    `offered`: the author's NEWSLETTER_DIGEST_FREQUENCIES (`weekly`, `monthly`; case
+    does not matter, unknown words are ignored).
+    """
+    wanted = {part.lower() for part in offered}
+    choices = [f for f in Frequency if f is not Frequency.EVERY_ISSUE and f.value in wanted]
+    return [Frequency.EVERY_ISSUE, *choices] if choices else []
+
+
 def update_preferences(
     session: Session,
     *,
     subscriber_id: int,
     name: str | None,
     categories: Sequence[str],
-    frequency: Frequency | None = None,
+    frequency: Frequency | str | None = None,
+    offered_frequencies: Iterable[str] | None = None,
 ) -> Subscriber:
-    """Name, categories (none = everything) and, where digests are offered, frequency."""
+    """Name, categories (none = everything) and, where digests are offered, frequency.
+
+    With `offered_frequencies` (the person's own page) a frequency counts only when
+    digests are offered and must be one of `frequency_choices(offered_frequencies)`;
+    without it (admin paths) any `Frequency` is taken. Commits.
+    Raises SubscriberNotFound, TransitionRefused (only pending and active subscribers
+    edit their preferences) and InvalidInput (name, category or frequency).
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise SubscriberNotFound("no such subscriber")
+    lifecycle.target(subscriber.status, Action.EDIT_PREFERENCES)
+    chosen_frequency = _checked_frequency(frequency, offered_frequencies)
     display_name = clean_name(name)
     chosen = resolve_categories(session, categories)
     before = (subscriber.name, sorted(c.name for c in subscriber.categories), subscriber.frequency)
     subscriber.name = display_name
     subscriber.categories = chosen
-    if frequency is not None:
-        subscriber.frequency = frequency
+    if chosen_frequency is not None:
+        subscriber.frequency = chosen_frequency
     after = (subscriber.name, sorted(c.name for c in chosen), subscriber.frequency)
     if after != before:
         # What they chose, for the history on the admin page (the name only as "changed").
@@ -253,6 +268,23 @@ def update_preferences(
         )
     session.commit()
     return subscriber
+
+
+def _checked_frequency(
+    frequency: Frequency | str | None, offered: Iterable[str] | None
+) -> Frequency | None:
+    if offered is None:
+        return Frequency(frequency) if frequency else None
+    choices = frequency_choices(offered)
+    if not choices or not frequency:
+        return None  # no digests offered: the page shows no choice, a posted one is ignored
+    try:
+        wanted = Frequency(frequency)
+    except ValueError:
+        raise InvalidInput("Choose one of the frequencies offered.") from None
+    if wanted not in choices:
+        raise InvalidInput("Choose one of the frequencies offered.")
+    return wanted
 
 
 def unsubscribe(
@@ -275,10 +307,11 @@ def unsubscribe(
     if subscriber is None:
         return False
     add_suppression(session, email=subscriber.email, reason=SuppressionReason.UNSUBSCRIBED)
-    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+    new_status = lifecycle.moves_to(subscriber.status, Action.UNSUBSCRIBE)
+    if new_status is None:
         session.commit()  # already off the list; only make sure the suppression exists
         return False
-    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.status = new_status
     subscriber.unsubscribed_at = now
     _record(session, subscriber.id, EventKind.UNSUBSCRIBE, at=now, via=via, issue_id=issue_id)
     session.commit()

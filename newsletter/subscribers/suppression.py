@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason, utcnow
 
+from . import lifecycle
+from .lifecycle import Action
+
 # The subscriber status each suppression reason implies.
 STATUS_FOR_REASON = {
     SuppressionReason.UNSUBSCRIBED: SubscriberStatus.UNSUBSCRIBED,
@@ -23,6 +26,13 @@ STATUS_FOR_REASON = {
     SuppressionReason.BLOCKED: SubscriberStatus.BLOCKED,
 }
 REASON_FOR_STATUS = {status: reason for reason, status in STATUS_FOR_REASON.items()}
+# The lifecycle action each suppression reason is.
+ACTION_FOR_REASON = {
+    SuppressionReason.UNSUBSCRIBED: Action.UNSUBSCRIBE,
+    SuppressionReason.BOUNCED: Action.BOUNCE,
+    SuppressionReason.COMPLAINED: Action.COMPLAIN,
+    SuppressionReason.BLOCKED: Action.BLOCK,
+}
 
 
 def email_hash(email: str) -> str:
@@ -75,7 +85,8 @@ def suppress(session: Session, *, email: str, reason: SuppressionReason, note: s
     add_suppression(session, email=email, reason=reason, note=note)
     changed = 0
     status = STATUS_FOR_REASON.get(reason)
-    if status is not None:
+    action = ACTION_FOR_REASON.get(reason)
+    if status is not None and action is not None:
         values: dict[str, object] = {"status": status}
         if status is SubscriberStatus.UNSUBSCRIBED:
             values["unsubscribed_at"] = utcnow()
@@ -83,7 +94,7 @@ def suppress(session: Session, *, email: str, reason: SuppressionReason, note: s
             update(Subscriber)
             .where(
                 Subscriber.email == email.strip().lower(),
-                Subscriber.status.in_(_weaker_statuses(status)),
+                Subscriber.status.in_(lifecycle.sources(action)),
             )
             .values(**values)
         )
@@ -108,16 +119,3 @@ _ORDER = [
 
 def _rank(reason: SuppressionReason) -> int:
     return _ORDER.index(reason)
-
-
-def _weaker_statuses(status: SubscriberStatus) -> list[SubscriberStatus]:
-    """Statuses a new suppression may overwrite: never downgrade a block to an unsubscribe."""
-    order = [
-        SubscriberStatus.PENDING,
-        SubscriberStatus.ACTIVE,
-        SubscriberStatus.UNSUBSCRIBED,
-        SubscriberStatus.BOUNCED,
-        SubscriberStatus.COMPLAINED,
-        SubscriberStatus.BLOCKED,
-    ]
-    return order[: order.index(status)]

@@ -36,7 +36,7 @@ from newsletter.config import Settings
 from newsletter.db import get_session
 from newsletter.extensions import csrf, limiter
 from newsletter.models import Frequency, SubscriberStatus
-from newsletter.subscribers import service
+from newsletter.subscribers import lifecycle, service
 from newsletter.subscribers.categories import all_categories
 from newsletter.subscribers.errors import (
     InvalidEmail,
@@ -44,6 +44,7 @@ from newsletter.subscribers.errors import (
     InvalidToken,
     SubscriberNotFound,
 )
+from newsletter.subscribers.lifecycle import Action, TransitionRefused
 from newsletter.subscribers.tokens import (
     Purpose,
     TokenData,
@@ -100,9 +101,7 @@ def _check_dns() -> bool:
 
 def _digest_choices() -> list[Frequency]:
     """Frequencies offered on the preferences page; digests only if the author offers them."""
-    offered = {part.lower() for part in _settings().digest_frequencies}
-    choices = [f for f in Frequency if f is not Frequency.EVERY_ISSUE and f.value in offered]
-    return [Frequency.EVERY_ISSUE, *choices] if choices else []
+    return service.frequency_choices(_settings().digest_frequencies)
 
 
 @bp.get("/subscribe")
@@ -286,7 +285,7 @@ def _preferences_context(token: str, data: TokenData, **extra: Any) -> dict[str,
         "categories": all_categories(session),
         "chosen": {c.name for c in subscriber.categories},
         "frequencies": _digest_choices(),
-        "editable": subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING),
+        "editable": lifecycle.allows(subscriber.status, Action.EDIT_PREFERENCES),
         "saved": request.args.get("saved") == "1",
         "error": None,
         **extra,
@@ -315,17 +314,6 @@ def preferences_submit(token: str) -> Any:
         return redirect(url_for(".preferences_page", token=token), code=303)
     if action != "save":
         abort(400, "Unknown action.")
-    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-        abort(409, "You are unsubscribed. Sign up again to choose what you get.")
-    frequency = None
-    choices = _digest_choices()
-    if choices and request.form.get("frequency"):
-        try:
-            frequency = Frequency(request.form["frequency"])
-        except ValueError:
-            frequency = None
-        if frequency not in choices:
-            return _preferences_error(token, data, "Choose one of the frequencies offered.")
     categories = request.form.getlist("categories")
     if len(categories) > MAX_CATEGORIES:
         return _preferences_error(token, data, "Too many categories.")
@@ -335,8 +323,11 @@ def preferences_submit(token: str) -> Any:
             subscriber_id=subscriber.id,
             name=request.form.get("name", ""),
             categories=categories,
-            frequency=frequency,
+            frequency=request.form.get("frequency"),
+            offered_frequencies=_settings().digest_frequencies,
         )
+    except TransitionRefused:
+        abort(409, "You are unsubscribed. Sign up again to choose what you get.")
     except InvalidInput as exc:
         session.rollback()
         return _preferences_error(token, data, str(exc))
