@@ -5,21 +5,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from newsletter.categories import allowed_categories, post_matches, subscriber_choices
-from newsletter.config import Settings
 from newsletter.models import Issue, IssueItem, Subscriber
-from newsletter.render import Branding, IssueContent, PostBlock
+from newsletter.render import IssueContent, PostBlock
+from newsletter.render.branding import branding_from_settings  # noqa: F401  (newsletter/sends/variants.py still imports it from here)
 
 from .posts import most_specific
-
-
-def branding_from_settings(settings: Settings) -> Branding:
-    # SITE_NAME, else the display name of FROM_ADDRESS (see config.py).
-    return Branding(
-        site_name=settings.site_name,
-        base_url=settings.base_url,
-        postal_address=settings.postal_address,
-        from_address=settings.from_address,
-    )
 
 
 def archive_url(base_url: str, issue: Issue) -> str | None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .branding import Branding
 from .chars import drop_invalid_chars
-from .content import Branding, IssueContent, PostBlock, RenderedEmail
+from .content import IssueContent, PostBlock, RenderedEmail
 from .environment import environment
 from .fragments import markdown_to_html, sanitize_html
 from .pipeline import mjml_to_html, tidy_text
