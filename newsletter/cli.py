@@ -13,18 +13,18 @@ from collections.abc import Iterator
 from typing import NoReturn
 
 import click
-from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .config import ConfigError
 
 
 @contextlib.contextmanager
-def app_session() -> Iterator[tuple[Flask, Session]]:
-    """The current app and a session for one command."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.extensions["db"].session_scope() as session:
-        yield app, session
+def app_session() -> Iterator[Session]:
+    """A session for one command, from the app the group built."""
+    from . import get_db
+
+    with get_db().session_scope() as session:
+        yield session
 
 
 # Commands that must not build the app in this process (they start their own).
@@ -49,20 +49,20 @@ def db() -> None:
 @db.command("upgrade", help="Apply all migrations (alembic upgrade head).")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
+    from . import get_db
     from .migrations import upgrade
 
-    with app_session() as (app, _session):
-        upgrade(app.extensions["db"].engine, revision)
+    upgrade(get_db().engine, revision)
     click.echo(f"database at {revision}")
 
 
 @db.command("downgrade", help="Revert migrations down to REVISION (base = empty).")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
+    from . import get_db
     from .migrations import downgrade
 
-    with app_session() as (app, _session):
-        downgrade(app.extensions["db"].engine, revision)
+    downgrade(get_db().engine, revision)
     click.echo(f"database at {revision}")
 
 
@@ -87,7 +87,7 @@ def users_create(email: str, role: str) -> None:
     from .accounts import create_user
 
     password = _read_password()
-    with app_session() as (_app, session):
+    with app_session() as session:
         user = create_user(session, email=email, password=password, role=role)
         click.echo(f"created {user.role.value} {user.email}")
 
@@ -101,7 +101,7 @@ def users_password(email: str) -> None:
     from .accounts import set_password
 
     password = _read_password()
-    with app_session() as (_app, session):
+    with app_session() as session:
         user = set_password(session, email=email, new_password=password)
         click.echo(f"password changed for {user.email}; every session of theirs has ended")
 
@@ -116,7 +116,7 @@ def tokens() -> None:
 def tokens_create(name: str) -> None:
     from .accounts import create_api_token
 
-    with app_session() as (_app, session):
+    with app_session() as session:
         click.echo(create_api_token(session, name=name))
 
 
@@ -125,7 +125,7 @@ def tokens_create(name: str) -> None:
 def tokens_revoke(name: str) -> None:
     from .accounts import revoke_api_token
 
-    with app_session() as (_app, session):
+    with app_session() as session:
         revoke_api_token(session, name=name)
     click.echo(f"revoked {name}", err=True)
 

@@ -140,7 +140,7 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settin
     """Layer the sources into app.config, then validate them into Settings.
 
     The raw values then leave app.config, so no code can read one past its validation
-    (a raw "off" is a true string); read `current_settings()` instead.
+    (a raw "off" is a true string); read `newsletter.current_settings()` instead.
     """
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
@@ -150,15 +150,6 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settin
     settings = _validate(app.config, Path(app.instance_path))
     for key in DEFAULTS:
         app.config.pop(key, None)
-    return settings
-
-
-def current_settings() -> Settings:
-    """The running app's validated Settings (needs an app context); the one way to read one."""
-    from flask import current_app
-
-    settings = current_app.extensions["settings"]
-    assert isinstance(settings, Settings)
     return settings
 
 

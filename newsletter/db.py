@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,13 +76,11 @@ class Database:
             session.close()
 
 
-def get_db() -> Database:
-    return current_app.extensions["db"]  # type: ignore[no-any-return]
-
-
 def get_session() -> Session:
     """The request's session, opened lazily."""
     if "db_session" not in g:
+        from newsletter import get_db  # the app factory's accessor
+
         g.db_session = get_db().sessionmaker()
     return g.db_session  # type: ignore[no-any-return]
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask, current_app
+from celery.app import app_or_default
+from flask import Flask, appcontext_pushed
 from kombu import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -33,6 +34,13 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
     celery.conf.update(celery_config(settings))
     celery.set_default()
     app.extensions["celery"] = celery
+
+    # Whoever works inside this app (a request, a command, a task) publishes through
+    # its Celery app, also when a process holds several apps (tests).
+    def _make_current(_sender: Flask, **_: Any) -> None:
+        celery.set_current()
+
+    appcontext_pushed.connect(_make_current, app, weak=False)
     return celery
 
 
@@ -82,13 +90,17 @@ def ensure_folder(path: Path) -> Path:
 
 
 def enqueue(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Publish a task by name now."""
-    return current_app.extensions["celery"].send_task(name, args=args, kwargs=kwargs)
+    """Publish a task by name now, through the Celery app `init_celery` made current."""
+    return app_or_default().send_task(name, args=args, kwargs=kwargs)
 
 
 def enqueue_after_commit(session: Session, name: str, *args: Any, **kwargs: Any) -> None:
-    """Publish the task once the session commits, so it never runs before its rows exist."""
-    celery = current_app.extensions["celery"]
+    """Publish the task once the session commits, so it never runs before its rows exist.
+
+    The Celery app is the one current now (`init_celery` makes each app's current, the
+    worker runs with its own), so no Flask app context is needed.
+    """
+    celery = app_or_default()
     session.info.setdefault("pending_tasks", []).append((celery, name, args, kwargs))
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import click
 
-from newsletter.db import get_db  # the main CLI has pushed an app context
+from newsletter import get_db  # the main CLI has pushed an app context
 
 from .errors import ComposeError, InvalidTransition, IssueNotFound
 from .issues import aware, create_issue, schedule_issue, undated_post_count

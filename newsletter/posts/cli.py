@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsletter.db import get_db  # works inside the app context the main CLI provides
+from newsletter import get_db  # works inside the app context the main CLI provides
 
 from .errors import PostImportError
 from .sources import FORMATS

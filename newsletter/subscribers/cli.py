@@ -19,7 +19,7 @@ subscribers = click.Group("subscribers", help="Import, export and manage subscri
 )
 @click.option("--categories", default="", help="Comma-separated categories given to every row.")
 def import_command(file: Path, confirmed: bool, categories: str) -> None:
-    from newsletter.db import get_db
+    from newsletter import get_db
 
     from .errors import SubscriberError
     from .importer import import_csv
@@ -55,7 +55,7 @@ def import_command(file: Path, confirmed: bool, categories: str) -> None:
     help="CSV for Excel: start with a UTF-8 byte order mark so accents show right.",
 )
 def export_command(fmt: str, excel: bool) -> None:
-    from newsletter.db import get_db
+    from newsletter import get_db
 
     from .exporter import export_csv, export_json
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
-from newsletter import deliverability
-from newsletter.config import current_settings
+from newsletter import current_settings, deliverability
 from newsletter.db import get_session
 from newsletter.models import Issue, Role, Subscriber
 

@@ -40,6 +40,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from newsletter import current_settings, get_sender
 from newsletter.compose import (
     ComposeError,
     InvalidTransition,
@@ -64,9 +65,8 @@ from newsletter.compose import (
 from newsletter.compose.issues import MAX_ITEMS, undated_post_count
 from newsletter.compose.posts import most_specific, set_post_date
 from newsletter.compose.testsend import MAX_TEST_RECIPIENTS, split_addresses
-from newsletter.config import Settings, current_settings
+from newsletter.config import Settings
 from newsletter.db import get_session
-from newsletter.mail.transport import get_sender
 from newsletter.models import Category, IssueStatus, ItemMode, Post, Role, Subscriber
 from newsletter.models.base import MAX_ID
 from newsletter.posts import PostImportError, import_posts

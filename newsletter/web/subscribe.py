@@ -205,7 +205,7 @@ def _signup_error(as_json: bool, data: dict[str, Any], code: str, message: str) 
 
 def _token(purpose: Purpose, token: str) -> TokenData:
     try:
-        return read_token(purpose, token)
+        return read_token(purpose, token, settings=_settings())
     except InvalidToken:
         abort(404, "This link is not valid. Copy the whole link from the email, or sign up again.")
 
@@ -224,7 +224,7 @@ def _same_site_post() -> None:
 
 def _checked_form(token: str) -> None:
     _same_site_post()
-    if not check_form(token, request.form.get("form_signature", "")):
+    if not check_form(token, request.form.get("form_signature", ""), settings=_settings()):
         abort(400, "This form has expired. Open the link from the email again.")
 
 
@@ -241,12 +241,12 @@ def confirm_page(token: str) -> str:
             "web/subscribers/confirm.html",
             token=token,
             result="already_active",
-            preferences_url=preferences_url(subscriber.id, subscriber.email),
+            preferences_url=preferences_url(subscriber.id, subscriber.email, settings=_settings()),
         )
     return render_template(
         "web/subscribers/confirm.html",
         token=token,
-        form_signature=sign_form(token),
+        form_signature=sign_form(token, settings=_settings()),
         result=None,
         data=data,
     )
@@ -265,7 +265,7 @@ def confirm_submit(token: str) -> Any:
     preferences = None
     if result in ("confirmed", "already_active"):
         subscriber = service.load_for_token(session, data)
-        preferences = preferences_url(subscriber.id, subscriber.email)
+        preferences = preferences_url(subscriber.id, subscriber.email, settings=_settings())
     status = 200 if result in ("confirmed", "already_active") else 409
     return render_template(
         "web/subscribers/confirm.html", token=token, result=result, preferences_url=preferences
@@ -280,7 +280,7 @@ def _preferences_context(token: str, data: TokenData, **extra: Any) -> dict[str,
         abort(404, "This link is no longer valid: we hold no data for it.")
     return {
         "token": token,
-        "form_signature": sign_form(token),
+        "form_signature": sign_form(token, settings=_settings()),
         "subscriber": subscriber,
         "categories": all_categories(session),
         "chosen": {c.name for c in subscriber.categories},
