@@ -23,7 +23,7 @@ from newsletter.posts.slugs import slugify, unique_slug
 from newsletter.sends import lifecycle
 
 from .errors import ComposeError, IssueNotFound
-from .paging import Page, clamp_limit, decode_cursor, encode_cursor
+from .paging import Page, clamp_limit, encode_cursor, read_cursor
 from .posts import category_ids_by_name, check_text, get_posts, in_categories
 
 MAX_SUBJECT = 300
@@ -78,7 +78,7 @@ def list_issues(
     if status is not None:
         stmt = stmt.where(Issue.status == status)
     if cursor:
-        (last_id,) = decode_cursor(cursor, int)
+        (last_id,) = read_cursor(cursor, int)
         stmt = stmt.where(Issue.id < last_id)
     rows = list(session.scalars(stmt.order_by(Issue.id.desc()).limit(limit + 1)))
     if len(rows) > limit:

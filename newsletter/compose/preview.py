@@ -86,7 +86,7 @@ def render_preview(
     if subscriber_id is not None:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
-            raise SubscriberNotFound(subscriber_id)
+            raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")
     rendered, count = render_issue_email(session, issue, settings=settings, subscriber=subscriber)
     values = neutral_values(
         settings,
