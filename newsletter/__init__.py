@@ -24,7 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder="../templates",
-        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        # abspath, not Path.resolve(): normalise `..` without following symlinks.
+        instance_path=os.path.abspath(instance_path) if instance_path else None,  # noqa: PTH100
         instance_relative_config=True,
     )
     settings = load_settings(app, config)

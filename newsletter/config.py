@@ -272,7 +272,7 @@ def _redact(url: str) -> str:
 
 def _number(name: str, value: Any, kind: type, *, minimum: float) -> float:
     try:
-        number = kind(value)
+        number: float = kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"NEWSLETTER_{name} must be a number (got {value!r})") from None
     if number < minimum:

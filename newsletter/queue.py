@@ -12,7 +12,7 @@ from typing import Any
 from celery import Celery, Task
 from celery.app import app_or_default
 from flask import Flask, appcontext_pushed
-from kombu import Queue
+from kombu.entity import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 

@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 from newsletter.categories import allowed_categories, post_matches, subscriber_choices
 from newsletter.models import Issue, IssueItem, Subscriber
 from newsletter.render import IssueContent, PostBlock
-from newsletter.render.branding import branding_from_settings  # noqa: F401  (newsletter/sends/variants.py still imports it from here)
+
+# Re-exported for newsletter/sends/variants.py until it imports from newsletter.render.
+from newsletter.render.branding import branding_from_settings as branding_from_settings
 
 from .posts import most_specific
 

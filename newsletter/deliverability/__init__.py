@@ -418,7 +418,10 @@ def check_message(
     strict_spf = dmarc.get("aspf", "r").lower() == "s"
     dkim_ok = bool(dkim_domain) and aligned(from_domain, dkim_domain, strict=strict_dkim)
     spf_ok = aligned(from_domain, return_domain, strict=strict_spf)
-    mode = lambda strict: "strict" if strict else "relaxed"  # noqa: E731
+
+    def mode(strict: bool) -> str:
+        return "strict" if strict else "relaxed"
+
     detail = (
         f"From {from_domain}; DKIM d={dkim_domain or '(none)'} "
         f"{'aligned' if dkim_ok else 'not aligned'} ({mode(strict_dkim)}); Return-Path "

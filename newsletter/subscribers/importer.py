@@ -343,14 +343,13 @@ class _BatchWriter:
                 )
             )
         }
-        suppressed = {
-            h: reason
-            for h, reason in session.execute(
+        suppressed = dict(
+            session.execute(
                 select(Suppression.email_hash, Suppression.reason).where(
                     _among(self.postgres, Suppression.email_hash, list(hashes.values()))
                 )
             )
-        }
+        )
         new_rows: list[dict[str, Any]] = []
         name_updates: list[dict[str, Any]] = []
         status_updates: list[dict[str, Any]] = []

@@ -347,7 +347,7 @@ def new_issue() -> BaseResponse | str | tuple[str, int]:
     if request.method == "GET" and form.since.data is None and last is not None:
         form.since.data = last.date()
     recent = list_posts(session, limit=100).items
-    chosen_posts = [p for p in session.scalars(select(Post).where(Post.id.in_(chosen)))]
+    chosen_posts = list(session.scalars(select(Post).where(Post.id.in_(chosen))))
     known = {p.id for p in recent}
     recent = [p for p in chosen_posts if p.id not in known] + recent
     return render_template(
@@ -558,7 +558,7 @@ def test_send(issue_id: int) -> BaseResponse | tuple[str, int]:
 
 def _send_at_from(form: ScheduleForm) -> datetime:
     """The datetime-local value in the browser's timezone, else the server's."""
-    local = form.send_at.data
+    local: datetime | None = form.send_at.data
     assert local is not None
     offset = (form.tz_offset.data or "").strip()
     if offset.lstrip("-").isdigit() and abs(int(offset)) <= 14 * 60:

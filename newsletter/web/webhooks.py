@@ -106,7 +106,7 @@ def _nonces(settings: Settings) -> NonceStore:
     if store is None:
         store = RedisNonces(settings.redis_url) if settings.redis_url else MemoryNonces()
         current_app.extensions[NONCES] = store
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def _handle(
