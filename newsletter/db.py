@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An Engine for a SQLAlchemy URL; SQLite gets foreign keys, WAL (file databases) and a 30 s
+    busy timeout; PostgreSQL pings pooled connections before use."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -57,6 +59,7 @@ class Database:
         self.sessionmaker: Callable[[], Session] = sessionmaker(bind=session_bind, **options)
 
     def init_app(self, app: Flask) -> None:
+        """Register as `app.extensions["db"]` and close the request's session at teardown."""
         app.extensions["db"] = self
         # After each request, and when an app context ends (CLI, tasks): a request that
         # runs inside an already-pushed app context (tests) still gets a fresh session.

@@ -23,6 +23,10 @@ SEND_QUEUE = "sends"
 
 
 def init_celery(app: Flask, settings: Settings) -> Celery:
+    """The app's Celery app (also `app.extensions["celery"]`): tasks run inside an app
+    context, publishing goes through it whenever the app's context is pushed.
+    """
+
     class FlaskTask(Task):  # type: ignore[misc]
         """Every task body runs inside an application context."""
 
@@ -45,6 +49,9 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery's settings for these Settings: broker, queues (`celery`, `sends`), late acks,
+    one prefetched message per process, result backend (embedded SQLite, Redis or memory).
+    """
     config: dict[str, Any] = {
         "broker_url": settings.broker_url,
         "task_serializer": "json",
@@ -85,6 +92,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def ensure_folder(path: Path) -> Path:
+    """`path`, created with its parents if missing."""
     path.mkdir(parents=True, exist_ok=True)
     return path
 

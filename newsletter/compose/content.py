@@ -15,6 +15,7 @@ from .posts import most_specific
 
 
 def archive_url(base_url: str, issue: Issue) -> str | None:
+    """`{base_url}/archive/{slug}` for an issue with a slug, else None."""
     return f"{base_url.rstrip('/')}/archive/{issue.slug}" if issue.slug else None
 
 
@@ -38,6 +39,8 @@ def posts_for_subscriber(
 
 
 def post_block(item: IssueItem) -> PostBlock:
+    """One issue item as the renderer takes it: the post's title, URL, HTML, excerpt,
+    mode (`full` or `excerpt`), its most specific categories, author and date."""
     post = item.post
     return PostBlock(
         title=post.title,

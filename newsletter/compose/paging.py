@@ -33,6 +33,7 @@ __all__ = ["Page", "clamp_limit", "encode_cursor", "read_cursor"]
 
 
 def clamp_limit(limit: int | None) -> int:
+    """The page size to use: DEFAULT_LIMIT for None, else `limit` within 1..MAX_LIMIT."""
     if limit is None:
         return DEFAULT_LIMIT
     return max(1, min(MAX_LIMIT, limit))

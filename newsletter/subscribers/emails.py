@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 def send_confirmation(
     session: Session, *, subscriber_id: int, sender: EmailSender, settings: Settings
 ) -> bool:
-    """Mail the confirm link; False (nothing sent) if the person no longer needs one."""
+    """Mail the confirm link; False (nothing sent) if the person no longer needs one.
+
+    Raises TemporaryFailure / PermanentFailure from `sender` (nothing recorded then).
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.status not in RECONFIRMABLE:
         return False
@@ -89,6 +92,11 @@ def send_confirmations(
 def send_welcome(
     session: Session, *, subscriber_id: int, sender: EmailSender, settings: Settings
 ) -> bool:
+    """Mail the welcome (with RFC 8058 one-click headers) to an active subscriber.
+
+    False (nothing sent) if the subscriber is gone or no longer active. Raises
+    TemporaryFailure / PermanentFailure from `sender`.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.status is not SubscriberStatus.ACTIVE:
         return False

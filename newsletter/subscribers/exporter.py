@@ -125,7 +125,12 @@ def export_json(session: Session) -> Iterator[str]:
 
 
 def personal_data(session: Session, *, subscriber_id: int) -> dict[str, Any]:
-    """GDPR Art. 15: everything we hold about one subscriber, events included."""
+    """GDPR Art. 15: everything we hold about one subscriber, events included.
+
+    Shape: `{"subscriber": {...all columns...}, "events": [...], "deliveries": [...],
+    "suppression": {"reason", "since"} | None}`, datetimes as ISO 8601 strings.
+    Raises SubscriberNotFound.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")

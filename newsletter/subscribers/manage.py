@@ -36,7 +36,11 @@ def create_subscriber(
     status: SubscriberStatus = SubscriberStatus.PENDING,
     source: str = "api",
 ) -> Subscriber:
-    """Add one address; `pending` sends a confirmation, `active` asserts consent was given elsewhere."""
+    """Add one address; `pending` sends a confirmation, `active` asserts consent was given elsewhere.
+
+    Commits. Raises InvalidEmail, InvalidInput (status, name, unknown category) and
+    Conflict (the address exists, or is suppressed: only the person may lift that).
+    """
     if status not in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
         raise InvalidInput("a new subscriber is pending or active")
     address = validate_address(email)
@@ -85,7 +89,13 @@ def update_subscriber(
     frequency: Frequency | None = None,
     status: SubscriberStatus | None = None,
 ) -> Subscriber:
-    """Change fields; status moves only where the rules allow (see below). All or nothing."""
+    """Change fields; status moves only where the lifecycle allows. All or nothing; commits.
+
+    `status`: active (ADMIN_CONFIRM: pending only, and not suppressed), unsubscribed
+    (UNSUBSCRIBE; a no-op for an address already stopped) or blocked (BLOCK).
+    Raises SubscriberNotFound, InvalidInput (another status, name, category) and
+    Conflict / TransitionRefused (HTTP 409) for a move the table refuses.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")

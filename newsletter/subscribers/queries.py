@@ -106,10 +106,14 @@ def _escape_like(text: str) -> str:
 
 
 def get_subscriber(session: Session, subscriber_id: int) -> Subscriber | None:
+    """The subscriber with its categories loaded, or None."""
     return session.get(Subscriber, subscriber_id, options=[selectinload(Subscriber.categories)])
 
 
 def status_counts(session: Session) -> dict[str, int]:
+    """How many subscribers have each status: `{"active": 120, "pending": 3, ...}`
+    (statuses with none are absent).
+    """
     from sqlalchemy import func
 
     rows = session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status))
@@ -119,6 +123,9 @@ def status_counts(session: Session) -> dict[str, int]:
 def parse_status(
     value: str | None, *, allowed: Sequence[SubscriberStatus] | None = None
 ) -> SubscriberStatus | None:
+    """The status a query or form names (None for empty); InvalidInput for an unknown one
+    or one outside `allowed`.
+    """
     if not value:
         return None
     try:

@@ -55,6 +55,7 @@ class SignupResult:
 
 
 def clean_name(name: str | None) -> str:
+    """A display name on one line (it ends up in headers); InvalidInput beyond MAX_NAME characters."""
     text = " ".join((name or "").split())  # no line breaks: names end up in headers
     if len(text) > MAX_NAME:
         raise InvalidInput(f"the name is longer than {MAX_NAME} characters")
@@ -72,7 +73,15 @@ def subscribe(
     check_dns: bool = False,
     now: datetime | None = None,
 ) -> SignupResult:
-    """A signup from the form, the snippet or JSON; raises InvalidEmail / InvalidInput."""
+    """A signup from the form, the snippet or JSON; commits.
+
+    `categories`: full names (none = everything); `ip` (at most 45 characters kept) and
+    `source` (50) are recorded; `check_dns` asks for the domain's MX. An existing
+    address is moved only as the lifecycle's SIGNUP allows (no status change: a fresh
+    confirmation link, at most every RESEND_INTERVAL). Returns the outcome the public
+    pages hide behind one answer. Raises InvalidEmail (address) and InvalidInput (name,
+    unknown category).
+    """
     address = validate_address(email, check_dns=check_dns)
     display_name = clean_name(name)
     chosen = resolve_categories(session, categories)
@@ -151,7 +160,10 @@ def _confirmation_still_fresh(session: Session, subscriber: Subscriber, now: dat
 
 
 def load_for_token(session: Session, data: TokenData, *, lock: bool = False) -> Subscriber:
-    """The subscriber a token names, if the token was made for this very address."""
+    """The subscriber a token names, if the token was made for this very address.
+
+    `lock` takes a row lock (SELECT ... FOR UPDATE). Raises SubscriberNotFound.
+    """
     query = select(Subscriber).where(Subscriber.id == data.subscriber_id)
     if lock:
         query = query.with_for_update()
@@ -162,7 +174,9 @@ def load_for_token(session: Session, data: TokenData, *, lock: bool = False) -> 
 
 
 def confirm(session: Session, *, token: TokenData, now: datetime | None = None) -> str:
-    """Double opt-in. Returns confirmed | already_active | stale | refused.
+    """Double opt-in; commits. Returns confirmed | already_active | stale | refused.
+
+    Raises SubscriberNotFound for a token whose subscriber is gone.
 
     A confirm link older than the address's latest unsubscribe (or bounce, or
     complaint) does not bring it back: the person must sign up again, which sends a
@@ -295,7 +309,10 @@ def unsubscribe(
     issue_id: int | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Stop all mail to this subscriber now. Idempotent; True only the first time.
+    """Stop all mail to this subscriber now (lifecycle: UNSUBSCRIBE); commits. Idempotent:
+    True only the first time, and an unknown id is False, never an error.
+
+    `via` (one-click, page, preferences, admin) and `issue_id` go into the event for stats.
 
     The send pipeline re-checks `is_mailable` just before each message, so this
     takes effect for a send already running within seconds.
@@ -333,7 +350,7 @@ def unsubscribe_by_token(session: Session, *, token: TokenData, via: str) -> boo
 
 
 def is_mailable(session: Session, subscriber_id: int) -> bool:
-    """The send-time check: active and not on the suppression list."""
+    """The send-time check: the subscriber exists, is active and is not suppressed."""
     row = session.execute(
         select(Subscriber.status, Subscriber.email).where(Subscriber.id == subscriber_id)
     ).first()

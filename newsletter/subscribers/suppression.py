@@ -36,14 +36,17 @@ ACTION_FOR_REASON = {
 
 
 def email_hash(email: str) -> str:
+    """The suppression key: SHA-256 hex (64 characters) of the trimmed, lower-cased address."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def get_suppression(session: Session, email: str) -> Suppression | None:
+    """The suppression row for this address, or None."""
     return session.scalar(select(Suppression).where(Suppression.email_hash == email_hash(email)))
 
 
 def is_suppressed(session: Session, email: str) -> bool:
+    """True if we must never mail this address."""
     return get_suppression(session, email) is not None
 
 
@@ -59,7 +62,7 @@ def suppressed_hashes(session: Session, emails: Iterable[str]) -> set[str]:
 def add_suppression(
     session: Session, *, email: str, reason: SuppressionReason, note: str = ""
 ) -> Suppression:
-    """Record (or upgrade) a suppression; does not commit.
+    """Record (or upgrade) a suppression; does not commit. `note` is cut to 500 characters.
 
     An existing row keeps its reason unless the new one is stronger: a complaint or
     a block outranks an unsubscribe, so the admin sees why an address is blocked.
@@ -80,7 +83,9 @@ def suppress(session: Session, *, email: str, reason: SuppressionReason, note: s
     """Stop mailing `email` (bounce, complaint, block...). Commits; True if a subscriber changed.
 
     This is the entry point for other parts (bounce processing, webhooks): it keeps
-    the subscriber's status and the suppression list in step.
+    the subscriber's status and the suppression list in step. The status moves only
+    from the statuses the lifecycle table allows for the reason's action (BOUNCE,
+    COMPLAIN, BLOCK, UNSUBSCRIBE), so a stop never weakens a stronger one.
     """
     add_suppression(session, email=email, reason=reason, note=note)
     changed = 0

@@ -43,11 +43,13 @@ class TokenData:
     issue_id: int | None = None  # unsubscribe links inside an issue
 
     def matches(self, email: str) -> bool:
+        """True if the token was made for this address (case-insensitive)."""
         return email_tag(email) == self.tag
 
 
 def email_tag(email: str) -> str:
     # Distinct from the suppression hash so the two can never be joined.
+    """A 10-hex-character tag of the address, bound into tokens (not the suppression hash)."""
     return hashlib.sha256(f"token-tag:{email.lower()}".encode()).hexdigest()[:10]
 
 
