@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsletter.config import Settings
 from newsletter.models import (
     Event,
     EventKind,
@@ -34,7 +35,7 @@ from .categories import resolve_categories
 from .errors import InvalidInput, SubscriberNotFound
 from .lifecycle import Action
 from .suppression import add_suppression, get_suppression, lift_suppression
-from .tokens import TokenData
+from .tokens import Purpose, TokenData, read_token
 from .validation import validate_address
 
 # Signing up again while pending re-sends the confirmation, at most this often.
@@ -335,18 +336,23 @@ def unsubscribe(
     return True
 
 
-def unsubscribe_by_token(session: Session, *, token: TokenData, via: str) -> bool:
+def unsubscribe_by_token(
+    session: Session, *, token: str, via: str, settings: Settings | None = None
+) -> bool:
     """The one-click unsubscribe (RFC 8058): stop all mail to whoever the link names.
 
-    Idempotent and silent: a link for an erased subscriber (or an id reused by
-    another address) changes nothing and raises nothing. True only the first time.
+    `token`: the last part of an unsubscribe URL, verified here with NEWSLETTER_SECRET_KEY
+    or a fallback (raises InvalidToken for a forged or mangled one: the only error).
+    Idempotent and silent otherwise: a link for an erased subscriber (or an id reused
+    by another address) changes nothing and raises nothing. True only the first time.
     """
+    data = read_token(Purpose.UNSUBSCRIBE, token, settings=settings)
     try:
-        subscriber = load_for_token(session, token)
+        subscriber = load_for_token(session, data)
     except SubscriberNotFound:
         session.rollback()
         return False
-    return unsubscribe(session, subscriber_id=subscriber.id, via=via, issue_id=token.issue_id)
+    return unsubscribe(session, subscriber_id=subscriber.id, via=via, issue_id=data.issue_id)
 
 
 def is_mailable(session: Session, subscriber_id: int) -> bool:

@@ -203,11 +203,14 @@ def _signup_error(as_json: bool, data: dict[str, Any], code: str, message: str) 
     )
 
 
+BAD_LINK = "This link is not valid. Copy the whole link from the email, or sign up again."
+
+
 def _token(purpose: Purpose, token: str) -> TokenData:
     try:
         return read_token(purpose, token, settings=_settings())
     except InvalidToken:
-        abort(404, "This link is not valid. Copy the whole link from the email, or sign up again.")
+        abort(404, BAD_LINK)
 
 
 def _same_site_post() -> None:
@@ -355,9 +358,11 @@ def unsubscribe_submit(token: str) -> Any:
     send no body, text/plain or JSON; a POST to the link is intent enough (only
     GET and HEAD are what scanners prefetch, and they never change anything).
     """
-    data = _token(Purpose.UNSUBSCRIBE, token)
     via = "page" if _posted_from_page() else "one-click"
-    service.unsubscribe_by_token(get_session(), token=data, via=via)
+    try:
+        service.unsubscribe_by_token(get_session(), token=token, via=via, settings=_settings())
+    except InvalidToken:
+        abort(404, BAD_LINK)
     # Always 200 and never a redirect (RFC 8058 §3.2); idempotent.
     response = Response(render_template("web/subscribers/unsubscribe.html", token=token, done=True))
     response.headers["Cache-Control"] = "no-store"
