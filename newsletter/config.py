@@ -365,3 +365,11 @@ def _dev_secret(instance_path: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def current_settings() -> Settings:
+    """Transitional alias of `newsletter.current_settings` (the app factory's accessor,
+    for entry points only); code still importing it from here keeps working."""
+    from newsletter import current_settings as app_settings
+
+    return app_settings()

@@ -92,3 +92,10 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()  # anything uncommitted is rolled back
+
+
+def get_db() -> Database:
+    """Transitional alias of `newsletter.get_db` (the app factory's accessor)."""
+    from newsletter import get_db as app_db
+
+    return app_db()

@@ -185,3 +185,10 @@ def _classify(code: int, reply: bytes | str) -> SendError:
     if 500 <= code < 600:
         return PermanentFailure(message, code=code)
     return TemporaryFailure(message, code=code)
+
+
+def get_sender() -> EmailSender:
+    """Transitional alias of `newsletter.get_sender` (the app factory's accessor)."""
+    from newsletter import get_sender as app_sender
+
+    return app_sender()
