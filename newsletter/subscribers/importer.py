@@ -343,12 +343,13 @@ class _BatchWriter:
                 )
             )
         }
+        # .all(): a Result has .keys(), so dict() would read it as a mapping.
         suppressed = dict(
             session.execute(
                 select(Suppression.email_hash, Suppression.reason).where(
                     _among(self.postgres, Suppression.email_hash, list(hashes.values()))
                 )
-            )
+            ).all()
         )
         new_rows: list[dict[str, Any]] = []
         name_updates: list[dict[str, Any]] = []
