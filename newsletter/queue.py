@@ -44,7 +44,10 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
     def _make_current(_sender: Flask, **_: Any) -> None:
         celery.set_current()
 
-    appcontext_pushed.connect(_make_current, app, weak=False)
+    # Held by the app, connected weakly: a process that builds many apps (tests) lets
+    # each one go with its handler.
+    app.extensions["celery_make_current"] = _make_current
+    appcontext_pushed.connect(_make_current, app)
     return celery
 
 

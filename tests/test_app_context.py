@@ -34,3 +34,15 @@ def test_importing_the_task_modules_builds_no_app():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_tasks_are_published_through_the_app_whose_context_is_pushed(tmp_path):
+    from celery.app import app_or_default
+
+    from .conftest import make_test_app
+
+    first = make_test_app(None, tmp_path / "a")
+    second = make_test_app(None, tmp_path / "b")
+    for app in (first, second, first):
+        with app.app_context():
+            assert app_or_default() is app.extensions["celery"]
