@@ -113,26 +113,32 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
+        """True under NEWSLETTER_ENV=production (stricter checks at start-up)."""
         return self.env == "production"
 
     @property
     def embedded_broker(self) -> bool:
+        """True when NEWSLETTER_BROKER_URL is unset: Celery runs on SQLite files in the instance folder."""
         return not self.broker_url
 
     @property
     def broker_folder(self) -> Path:
+        """`<instance>/broker`: the embedded broker's queue and results."""
         return self.instance_path / "broker"
 
     @property
     def outbox_folder(self) -> Path:
+        """`<instance>/outbox`: mail the dev catcher keeps for /dev/outbox."""
         return self.instance_path / "outbox"
 
     @property
     def from_email(self) -> str:
+        """The bare address of NEWSLETTER_FROM_ADDRESS (`jane@news.example.org`)."""
         return parseaddr(self.from_address)[1]
 
     @property
     def return_domain(self) -> str:
+        """NEWSLETTER_RETURN_PATH_DOMAIN, else the From address's domain (VERP bounces go there)."""
         return self.return_path_domain or self.from_email.rpartition("@")[2]
 
 
