@@ -274,8 +274,7 @@ def run_pipeline(
 
 def real_messages(url: str, issue_id: int, env: dict[str, str]) -> list[bytes]:
     """One personalised message of each content variant, built by the real code."""
-    from newsletter import create_app
-    from newsletter.db import get_db
+    from newsletter import create_app, get_db
     from newsletter.mail.message import Recipient
     from newsletter.sends import audience, variants
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from flask import Flask
+from flask import Flask, current_app
 
-from .config import load_settings
+from .config import Settings, load_settings
 from .db import Database
 from .extensions import csrf, limiter, login_manager
 from .queue import init_celery
+
+if TYPE_CHECKING:
+    from .mail.transport import EmailSender
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,7 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder="../templates",
-        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        # abspath, not Path.resolve(): normalise `..` without following symlinks.
+        instance_path=os.path.abspath(instance_path) if instance_path else None,  # noqa: PTH100
         instance_relative_config=True,
     )
     settings = load_settings(app, config)
@@ -81,3 +85,36 @@ def _security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+# The running app's parts, for entry points only (views, CLI commands, task bodies):
+# they run inside an app context and hand these to the services as arguments.
+# Nothing else in newsletter/ reads the app context.
+
+
+def current_settings() -> Settings:
+    """The running app's validated Settings; needs an app context (RuntimeError otherwise)."""
+    settings = current_app.extensions["settings"]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def get_db() -> Database:
+    """The running app's Database (engine and sessionmaker); needs an app context."""
+    db = current_app.extensions["db"]
+    assert isinstance(db, Database)
+    return db
+
+
+def get_sender() -> EmailSender:
+    """The running app's mail sender, made on first use from NEWSLETTER_SMTP_URL.
+
+    Tests may put a MemorySender in `app.extensions["mail_sender"]`.
+    """
+    from .mail.transport import SmtpSender
+
+    sender = current_app.extensions.get("mail_sender")
+    if sender is None:
+        sender = SmtpSender(current_settings().smtp_url)
+        current_app.extensions["mail_sender"] = sender
+    return cast("EmailSender", sender)

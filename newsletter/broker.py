@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, event
 TRANSPORT = "newsletter.broker:Transport"
 
 
-class Channel(_SqlaChannel):  # type: ignore[misc]
+class Channel(_SqlaChannel):
     def _engine_from_config(self) -> Any:
         url = self.connection.client.hostname
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -34,6 +34,6 @@ class Channel(_SqlaChannel):  # type: ignore[misc]
         return engine
 
 
-class Transport(_SqlaTransport):  # type: ignore[misc]
+class Transport(_SqlaTransport):
     Channel = Channel
     polling_interval = 0.1  # seconds between polls when the queue is empty

@@ -121,26 +121,32 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
+        """True under NEWSLETTER_ENV=production (stricter checks at start-up)."""
         return self.env == "production"
 
     @property
     def embedded_broker(self) -> bool:
+        """True when NEWSLETTER_BROKER_URL is unset: Celery runs on SQLite files in the instance folder."""
         return not self.broker_url
 
     @property
     def broker_folder(self) -> Path:
+        """`<instance>/broker`: the embedded broker's queue and results."""
         return self.instance_path / "broker"
 
     @property
     def outbox_folder(self) -> Path:
+        """`<instance>/outbox`: mail the dev catcher keeps for /dev/outbox."""
         return self.instance_path / "outbox"
 
     @property
     def from_email(self) -> str:
+        """The bare address of NEWSLETTER_FROM_ADDRESS (`jane@news.example.org`)."""
         return parseaddr(self.from_address)[1]
 
     @property
     def return_domain(self) -> str:
+        """NEWSLETTER_RETURN_PATH_DOMAIN, else the From address's domain (VERP bounces go there)."""
         return self.return_path_domain or self.from_email.rpartition("@")[2]
 
 
@@ -148,7 +154,7 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settin
     """Layer the sources into app.config, then validate them into Settings.
 
     The raw values then leave app.config, so no code can read one past its validation
-    (a raw "off" is a true string); read `current_settings()` instead.
+    (a raw "off" is a true string); read `newsletter.current_settings()` instead.
     """
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
@@ -158,15 +164,6 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settin
     settings = _validate(app.config, Path(app.instance_path))
     for key in DEFAULTS:
         app.config.pop(key, None)
-    return settings
-
-
-def current_settings() -> Settings:
-    """The running app's validated Settings (needs an app context); the one way to read one."""
-    from flask import current_app
-
-    settings = current_app.extensions["settings"]
-    assert isinstance(settings, Settings)
     return settings
 
 
@@ -293,7 +290,7 @@ def _redact(url: str) -> str:
 
 def _number(name: str, value: Any, kind: type, *, minimum: float) -> float:
     try:
-        number = kind(value)
+        number: float = kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"NEWSLETTER_{name} must be a number (got {value!r})") from None
     if number < minimum:
@@ -413,3 +410,11 @@ def _dev_secret(instance_path: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def current_settings() -> Settings:
+    """Transitional alias of `newsletter.current_settings` (the app factory's accessor,
+    for entry points only); code still importing it from here keeps working."""
+    from newsletter import current_settings as app_settings
+
+    return app_settings()

@@ -6,12 +6,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An Engine for a SQLAlchemy URL; SQLite gets foreign keys, WAL (file databases) and a 30 s
+    busy timeout; PostgreSQL pings pooled connections before use."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -58,6 +60,7 @@ class Database:
         self.sessionmaker: Callable[[], Session] = sessionmaker(bind=session_bind, **options)
 
     def init_app(self, app: Flask) -> None:
+        """Register as `app.extensions["db"]` and close the request's session at teardown."""
         app.extensions["db"] = self
         # After each request, and when an app context ends (CLI, tasks): a request that
         # runs inside an already-pushed app context (tests) still gets a fresh session.
@@ -98,13 +101,11 @@ class Database:
                 session.close()
 
 
-def get_db() -> Database:
-    return current_app.extensions["db"]  # type: ignore[no-any-return]
-
-
 def get_session() -> Session:
     """The request's session, opened lazily."""
     if "db_session" not in g:
+        from newsletter import get_db  # the app factory's accessor
+
         g.db_session = get_db().sessionmaker()
     return g.db_session  # type: ignore[no-any-return]
 
@@ -113,3 +114,10 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()  # anything uncommitted is rolled back
+
+
+def get_db() -> Database:
+    """Transitional alias of `newsletter.get_db` (the app factory's accessor)."""
+    from newsletter import get_db as app_db
+
+    return app_db()

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's Config for alembic/ beside the package, bound to `engine`'s URL."""
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))
     if engine is not None:
@@ -21,6 +22,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to `revision` (default the newest)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -28,6 +30,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Migrate the database down to `revision` (`base` empties it)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask, current_app
-from kombu import Queue
+from celery.app import app_or_default
+from flask import Flask, appcontext_pushed
+from kombu.entity import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,10 @@ SEND_QUEUE = "sends"
 
 
 def init_celery(app: Flask, settings: Settings) -> Celery:
+    """The app's Celery app (also `app.extensions["celery"]`): tasks run inside an app
+    context, publishing goes through it whenever the app's context is pushed.
+    """
+
     class FlaskTask(Task):  # type: ignore[misc]
         """Every task body runs inside an application context."""
 
@@ -33,10 +38,23 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
     celery.conf.update(celery_config(settings))
     celery.set_default()
     app.extensions["celery"] = celery
+
+    # Whoever works inside this app (a request, a command, a task) publishes through
+    # its Celery app, also when a process holds several apps (tests).
+    def _make_current(_sender: Flask, **_: Any) -> None:
+        celery.set_current()
+
+    # Held by the app, connected weakly: a process that builds many apps (tests) lets
+    # each one go with its handler.
+    app.extensions["celery_make_current"] = _make_current
+    appcontext_pushed.connect(_make_current, app)
     return celery
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery's settings for these Settings: broker, queues (`celery`, `sends`), late acks,
+    one prefetched message per process, result backend (embedded SQLite, Redis or memory).
+    """
     config: dict[str, Any] = {
         "broker_url": settings.broker_url,
         "task_serializer": "json",
@@ -77,18 +95,23 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def ensure_folder(path: Path) -> Path:
+    """`path`, created with its parents if missing."""
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def enqueue(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Publish a task by name now."""
-    return current_app.extensions["celery"].send_task(name, args=args, kwargs=kwargs)
+    """Publish a task by name now, through the Celery app `init_celery` made current."""
+    return app_or_default().send_task(name, args=args, kwargs=kwargs)
 
 
 def enqueue_after_commit(session: Session, name: str, *args: Any, **kwargs: Any) -> None:
-    """Publish the task once the session commits, so it never runs before its rows exist."""
-    celery = current_app.extensions["celery"]
+    """Publish the task once the session commits, so it never runs before its rows exist.
+
+    The Celery app is the one current now (`init_celery` makes each app's current, the
+    worker runs with its own), so no Flask app context is needed.
+    """
+    celery = app_or_default()
     session.info.setdefault("pending_tasks", []).append((celery, name, args, kwargs))
 
 

@@ -142,7 +142,7 @@ def test_no_code_reads_a_setting_past_settings():
 
 @pytest.mark.parametrize("value", ["off", "on"])
 def test_raw_settings_leave_app_config(tmp_path, value):
-    from newsletter.config import current_settings
+    from newsletter import current_settings
 
     from .conftest import make_test_app
 

@@ -1,15 +1,20 @@
-"""The Celery app, bound to the Flask app: `celery -A worker worker` / `celery -A worker beat`.
+"""The Celery worker and beat: `celery -A worker worker` / `celery -A worker beat`.
 
-Tasks live in worker/tasks/ and only call services in newsletter/; this module
-builds the app once per worker process, as the Flask + Celery pattern does.
+Tasks live in worker/tasks/ and only call services in newsletter/. The app is
+built once per process, in worker/app.py, when Celery asks for `worker.celery`;
+importing this package or a task module builds nothing.
 """
 
-from newsletter import create_app
+from __future__ import annotations
 
-from .beat import schedule
+from typing import Any
 
-flask_app = create_app()
-celery = flask_app.extensions["celery"]
-celery.conf.beat_schedule = schedule(flask_app.extensions["settings"])
 
-__all__ = ["celery", "flask_app"]
+def __getattr__(name: str) -> Any:
+    # Celery's `-A worker` looks up `worker.app`, then `worker.celery`: only the latter
+    # is ours (`app` is the submodule, which Celery skips).
+    if name in ("celery", "flask_app"):
+        from . import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

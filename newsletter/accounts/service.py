@@ -42,6 +42,7 @@ class TokenPrincipal:
 
 
 def normalize_login_email(email: str) -> str:
+    """The login address, normalised and lower-cased; AccountError if it is not an address."""
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
@@ -49,6 +50,11 @@ def normalize_login_email(email: str) -> str:
 
 
 def create_user(session: Session, *, email: str, password: str, role: Role | str) -> User:
+    """A new author or admin with an argon2-hashed password; commits.
+
+    Raises AccountError for a bad address, an unknown role, a password outside 10-1000
+    characters (check_new_password) or an address already taken.
+    """
     email = normalize_login_email(email)
     try:
         role = Role(role)
@@ -184,6 +190,7 @@ def create_api_token(session: Session, *, name: str, user_id: int | None = None)
 
 
 def revoke_api_token(session: Session, *, name: str) -> None:
+    """Revoke the named, still active token; commits. AccountError if there is none."""
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ApiToken)
         .where(ApiToken.name == name, ApiToken.revoked_at.is_(None))

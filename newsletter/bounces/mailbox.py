@@ -29,7 +29,6 @@ import functools
 import hashlib
 import logging
 import mailbox as stdlib_mailbox
-import os
 import poplib
 import ssl
 from collections.abc import Callable, Iterator
@@ -82,7 +81,7 @@ class PassCounts:
     unknown: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class Unparseable(ValueError):
@@ -263,13 +262,13 @@ class _Maildir(AbstractContextManager[Iterator[_Item]]):
 
     def _seen(self, path: Path, base: str, info: str) -> None:
         flags = "".join(sorted(set(info) | {"S"}))
-        os.replace(path, self.root / "cur" / f"{base}:2,{flags}")
+        path.replace(self.root / "cur" / f"{base}:2,{flags}")
 
     def _aside(self, path: Path, base: str, reason: str) -> None:
         failed = self.root / ".failed"
         for sub in ("cur", "new", "tmp"):
             (failed / sub).mkdir(parents=True, exist_ok=True)
-        os.replace(path, failed / "new" / base)
+        path.replace(failed / "new" / base)
 
 
 class _Mbox(AbstractContextManager[Iterator[_Item]]):

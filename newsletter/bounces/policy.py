@@ -10,7 +10,9 @@
 - a failure that is not the address's fault (`hard is None`: 5.7.x policy, blocks,
   content) is recorded and never counts.
 Status changes go through subscribers.suppression.suppress, the one place that keeps
-the subscriber's status and the suppression list in step.
+the subscriber's status and the suppression list in step; the table in
+subscribers/lifecycle.py (BOUNCE, COMPLAIN) decides which statuses a bounce or
+complaint may overwrite.
 """
 
 from __future__ import annotations

@@ -65,18 +65,16 @@ def classify_command(files: tuple[Path, ...], as_json: bool) -> None:
     help="imap://, imaps://, pop3s://, maildir:///path or mbox:///path (default: the setting).",
 )
 def process_command(url: str | None) -> None:
-    from flask import current_app
-
+    from newsletter import current_settings, get_db
     from newsletter.bounces.mailbox import MailboxError, process
     from newsletter.config import MAILBOX_SCHEMES
-    from newsletter.db import get_db
 
     if url is not None and url.partition("://")[0] not in MAILBOX_SCHEMES:
         raise click.BadParameter(
             "must start with " + ", ".join(s + "://" for s in MAILBOX_SCHEMES),
             param_hint="--mailbox",
         )
-    settings = current_app.extensions["settings"]
+    settings = current_settings()
     try:
         with get_db().session_scope() as session:
             counts = process(session, settings, url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .context import app_session
+from newsletter import get_db
 
 
 @click.group(help="The database schema.")
@@ -17,8 +17,7 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     from newsletter.migrations import upgrade
 
-    with app_session() as (app, _session):
-        upgrade(app.extensions["db"].engine, revision)
+    upgrade(get_db().engine, revision)
     click.echo(f"database at {revision}")
 
 
@@ -27,6 +26,5 @@ def db_upgrade(revision: str) -> None:
 def db_downgrade(revision: str) -> None:
     from newsletter.migrations import downgrade
 
-    with app_session() as (app, _session):
-        downgrade(app.extensions["db"].engine, revision)
+    downgrade(get_db().engine, revision)
     click.echo(f"database at {revision}")

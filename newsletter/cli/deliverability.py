@@ -34,7 +34,7 @@ def deliverability() -> None:
     help="Seconds to wait for one DNS answer.",
 )
 def check(as_json: bool, nameserver: str | None, timeout: float) -> None:
-    from newsletter.config import current_settings
+    from newsletter import current_settings
     from newsletter.deliverability import run_checks
     from newsletter.deliverability.lookup import Dns
 

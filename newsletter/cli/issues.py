@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import click
 
+from newsletter import get_db  # the main CLI has pushed an app context
 from newsletter.compose.errors import ComposeError, InvalidTransition, IssueNotFound
 from newsletter.compose.issues import aware, create_issue, schedule_issue, undated_post_count
-from newsletter.db import get_db  # the main CLI has pushed an app context
 
 issues = click.Group("issues", help="Create, schedule and send issues.")
 

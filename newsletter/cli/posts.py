@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsletter.db import get_db  # works inside the app context the main CLI provides
+from newsletter import get_db  # works inside the app context the main CLI provides
 from newsletter.posts.errors import PostImportError
 from newsletter.posts.sources import FORMATS
 from newsletter.posts.store import import_posts

@@ -19,7 +19,7 @@ subscribers = click.Group("subscribers", help="Import, export and manage subscri
 )
 @click.option("--categories", default="", help="Comma-separated categories given to every row.")
 def import_command(file: Path, confirmed: bool, categories: str) -> None:
-    from newsletter.db import get_db
+    from newsletter import get_db
     from newsletter.subscribers.errors import SubscriberError
     from newsletter.subscribers.importer import import_csv
 
@@ -54,7 +54,7 @@ def import_command(file: Path, confirmed: bool, categories: str) -> None:
     help="CSV for Excel: start with a UTF-8 byte order mark so accents show right.",
 )
 def export_command(fmt: str, excel: bool) -> None:
-    from newsletter.db import get_db
+    from newsletter import get_db
     from newsletter.subscribers.exporter import export_csv, export_json
 
     if excel and fmt != "csv":

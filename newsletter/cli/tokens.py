@@ -17,7 +17,7 @@ def tokens() -> None:
 def tokens_create(name: str) -> None:
     from newsletter.accounts import create_api_token
 
-    with app_session() as (_app, session):
+    with app_session() as session:
         click.echo(create_api_token(session, name=name))
 
 
@@ -26,6 +26,6 @@ def tokens_create(name: str) -> None:
 def tokens_revoke(name: str) -> None:
     from newsletter.accounts import revoke_api_token
 
-    with app_session() as (_app, session):
+    with app_session() as session:
         revoke_api_token(session, name=name)
     click.echo(f"revoked {name}", err=True)

@@ -30,7 +30,7 @@ def users_create(email: str, role: str) -> None:
     from newsletter.accounts import create_user
 
     password = _read_password()
-    with app_session() as (_app, session):
+    with app_session() as session:
         user = create_user(session, email=email, password=password, role=role)
         click.echo(f"created {user.role.value} {user.email}")
 
@@ -44,6 +44,6 @@ def users_password(email: str) -> None:
     from newsletter.accounts import set_password
 
     password = _read_password()
-    with app_session() as (_app, session):
+    with app_session() as session:
         user = set_password(session, email=email, new_password=password)
         click.echo(f"password changed for {user.email}; every session of theirs has ended")

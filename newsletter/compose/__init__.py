@@ -1,9 +1,9 @@
 """Turning posts into an issue; per-subscriber content; previews and test sends."""
 
 from newsletter.categories import allowed_categories
+from newsletter.render import branding_from_settings
 
 from .content import (
-    branding_from_settings,
     build_issue_content,
     posts_for_subscriber,
 )

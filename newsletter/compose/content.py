@@ -5,24 +5,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from newsletter.categories import allowed_categories, post_matches, subscriber_choices
-from newsletter.config import Settings
 from newsletter.models import Issue, IssueItem, Subscriber
-from newsletter.render import Branding, IssueContent, PostBlock
+from newsletter.render import IssueContent, PostBlock
 
+# Re-exported for newsletter/sends/variants.py until it imports from newsletter.render.
 from .posts import most_specific
 
 
-def branding_from_settings(settings: Settings) -> Branding:
-    # SITE_NAME, else the display name of FROM_ADDRESS (see config.py).
-    return Branding(
-        site_name=settings.site_name,
-        base_url=settings.base_url,
-        postal_address=settings.postal_address,
-        from_address=settings.from_address,
-    )
-
-
 def archive_url(base_url: str, issue: Issue) -> str | None:
+    """`{base_url}/archive/{slug}` for an issue with a slug, else None."""
     return f"{base_url.rstrip('/')}/archive/{issue.slug}" if issue.slug else None
 
 
@@ -46,6 +37,8 @@ def posts_for_subscriber(
 
 
 def post_block(item: IssueItem) -> PostBlock:
+    """One issue item as the renderer takes it: the post's title, URL, HTML, excerpt,
+    mode (`full` or `excerpt`), its most specific categories, author and date."""
     post = item.post
     return PostBlock(
         title=post.title,

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from newsletter.subscribers.errors import SubscriberNotFound  # one class for both packages
+
+__all__ = [
+    "ComposeError",
+    "InvalidSchedule",
+    "InvalidTransition",
+    "IssueNotFound",
+    "SubscriberNotFound",
+    "TestSendError",
+]
+
 
 class ComposeError(ValueError):
     """Bad input for a compose service; the message is fit to show to the author."""
@@ -11,12 +22,6 @@ class IssueNotFound(LookupError):
     def __init__(self, issue_id: int) -> None:
         super().__init__(f"no issue with id {issue_id}")
         self.issue_id = issue_id
-
-
-class SubscriberNotFound(LookupError):
-    def __init__(self, subscriber_id: int) -> None:
-        super().__init__(f"no subscriber with id {subscriber_id}")
-        self.subscriber_id = subscriber_id
 
 
 class InvalidTransition(Exception):

@@ -23,7 +23,7 @@ from newsletter.posts.slugs import slugify, unique_slug
 from newsletter.sends import lifecycle
 
 from .errors import ComposeError, IssueNotFound
-from .paging import Page, clamp_limit, decode_cursor, encode_cursor
+from .paging import Page, clamp_limit, encode_cursor, read_cursor
 from .posts import category_ids_by_name, check_text, get_posts, in_categories
 
 MAX_SUBJECT = 300
@@ -46,6 +46,10 @@ class ItemSpec:
 
 
 def get_issue(session: Session, issue_id: int, *, with_posts: bool = False) -> Issue:
+    """The issue with its items in order (and their posts when `with_posts`).
+
+    Raises IssueNotFound.
+    """
     options = [selectinload(Issue.items)]
     if with_posts:
         options = [
@@ -78,7 +82,7 @@ def list_issues(
     if status is not None:
         stmt = stmt.where(Issue.status == status)
     if cursor:
-        (last_id,) = decode_cursor(cursor, int)
+        (last_id,) = read_cursor(cursor, int)
         stmt = stmt.where(Issue.id < last_id)
     rows = list(session.scalars(stmt.order_by(Issue.id.desc()).limit(limit + 1)))
     if len(rows) > limit:
@@ -135,7 +139,9 @@ def aware(value: datetime | date) -> datetime:
 
 
 def clean_subject(value: str) -> str:
-    # A subject becomes a mail header: a line break there would be header injection.
+    """The subject on one line, whitespace collapsed (it becomes a mail header: a line
+    break there would be header injection, RFC 5322 §2.2). Raises ComposeError if empty or longer than MAX_SUBJECT.
+    """
     subject = " ".join(_LINE_BREAK.sub(" ", check_text(value, field="subject")).split())
     if not subject:
         raise ComposeError("the subject is empty")
@@ -145,6 +151,7 @@ def clean_subject(value: str) -> str:
 
 
 def clean_preheader(value: str) -> str:
+    """The preheader on one line; raises ComposeError beyond MAX_PREHEADER characters."""
     preheader = " ".join(_LINE_BREAK.sub(" ", check_text(value, field="preheader")).split())
     if len(preheader) > MAX_PREHEADER:
         raise ComposeError(f"the preheader is longer than {MAX_PREHEADER} characters")
@@ -152,6 +159,9 @@ def clean_preheader(value: str) -> str:
 
 
 def clean_markdown(value: str, *, field: str) -> str:
+    """Markdown with LF line ends, outer blank lines trimmed; raises ComposeError beyond MAX_MARKDOWN characters
+    (`field` names the input in the message).
+    """
     text = check_text(value, field=field).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     if len(text) > MAX_MARKDOWN:
         raise ComposeError(f"the {field} is longer than {MAX_MARKDOWN} characters")
@@ -314,6 +324,10 @@ def move_item(session: Session, *, issue_id: int, post_id: int, offset: int) -> 
 
 
 def set_item_mode(session: Session, *, issue_id: int, post_id: int, mode: ItemMode | str) -> Issue:
+    """Show one post of the issue in full or as an excerpt; only drafts change.
+
+    Raises ComposeError (unknown mode or post), IssueNotFound, InvalidTransition.
+    """
     try:
         mode = ItemMode(mode)
     except ValueError:
@@ -329,6 +343,10 @@ def set_item_mode(session: Session, *, issue_id: int, post_id: int, mode: ItemMo
 
 
 def remove_item(session: Session, *, issue_id: int, post_id: int) -> Issue:
+    """Take one post out of the issue; only drafts change.
+
+    Raises IssueNotFound, InvalidTransition.
+    """
     issue = get_issue(session, issue_id)
     specs = [ItemSpec(i.post_id, i.mode) for i in issue.items if i.post_id != post_id]
     return update_issue(session, issue_id=issue_id, items=specs)

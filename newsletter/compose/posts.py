@@ -13,7 +13,7 @@ from newsletter.categories import expand_categories
 from newsletter.models import Category, Post, post_categories
 
 from .errors import ComposeError
-from .paging import Page, clamp_limit, decode_cursor, encode_cursor
+from .paging import Page, clamp_limit, encode_cursor, read_cursor
 
 
 def check_text(value: str, *, field: str) -> str:
@@ -106,7 +106,7 @@ def list_posts(
 
 def _decode_post_cursor(cursor: str) -> tuple[datetime | None, int]:
     """(published_at or None for an undated post, id) of the last post of a page."""
-    when, last_id = decode_cursor(cursor, str, int)
+    when, last_id = read_cursor(cursor, str, int)
     assert isinstance(when, str) and isinstance(last_id, int)
     if not when:
         return None, last_id

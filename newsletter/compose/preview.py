@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.models import Issue, Subscriber
-from newsletter.render import RenderedEmail, render_issue
+from newsletter.render import RenderedEmail, branding_from_settings, render_issue
 from newsletter.render.checks import check_email_html
 from newsletter.render.placeholders import PATTERN
 
-from .content import branding_from_settings, build_issue_content
+from .content import build_issue_content
 from .errors import SubscriberNotFound
 from .issues import get_issue
 
@@ -87,7 +87,7 @@ def render_preview(
     if subscriber_id is not None:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
-            raise SubscriberNotFound(subscriber_id)
+            raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")
     rendered, count = render_issue_email(session, issue, settings=settings, subscriber=subscriber)
     values = neutral_values(
         settings,

@@ -77,7 +77,7 @@ def send_test(
                     message_id=envelope.new_message_id(settings, "test", issue.id),
                     # A signed link for nobody (id 0): a one-click POST to it answers 200 and
                     # changes nothing, as RFC 8058 receivers expect of every List-Unsubscribe.
-                    unsubscribe_url=unsubscribe_url(0, address),
+                    unsubscribe_url=unsubscribe_url(0, address, settings=settings),
                     preferences_url=links["preferences_url"],
                 )
             ),

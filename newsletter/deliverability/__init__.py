@@ -331,18 +331,14 @@ class Sample:
 
 
 def build_sample(settings: Settings) -> Sample:
-    """The demo issue through the real envelope path, as one delivery would be sent.
-
-    Needs an app context (the unsubscribe link is signed with the app's secret).
-    """
+    """The demo issue through the real envelope path, as one delivery would be sent."""
     from importlib.resources import files
 
-    from newsletter.compose.content import branding_from_settings
     from newsletter.demo import SEED_FILES
     from newsletter.mail import envelope
     from newsletter.mail.dkim import DkimError
     from newsletter.mail.message import Recipient
-    from newsletter.render import render_issue
+    from newsletter.render import branding_from_settings, render_issue
     from newsletter.render.sample import sample_issue
     from newsletter.subscribers.tokens import preferences_url, unsubscribe_url
 
@@ -355,8 +351,8 @@ def build_sample(settings: Settings) -> Sample:
             name="",
             message_id=envelope.new_message_id(settings, "check"),
             # A signed link for nobody (id 0), as test sends use: a POST changes nothing.
-            unsubscribe_url=unsubscribe_url(0, SAMPLE_RECIPIENT, issue_id=None),
-            preferences_url=preferences_url(0, SAMPLE_RECIPIENT),
+            unsubscribe_url=unsubscribe_url(0, SAMPLE_RECIPIENT, settings=settings),
+            preferences_url=preferences_url(0, SAMPLE_RECIPIENT, settings=settings),
         )
     )
     return_path = envelope.envelope_sender(settings, delivery_id=1)
@@ -422,7 +418,10 @@ def check_message(
     strict_spf = dmarc.get("aspf", "r").lower() == "s"
     dkim_ok = bool(dkim_domain) and aligned(from_domain, dkim_domain, strict=strict_dkim)
     spf_ok = aligned(from_domain, return_domain, strict=strict_spf)
-    mode = lambda strict: "strict" if strict else "relaxed"  # noqa: E731
+
+    def mode(strict: bool) -> str:
+        return "strict" if strict else "relaxed"
+
     detail = (
         f"From {from_domain}; DKIM d={dkim_domain or '(none)'} "
         f"{'aligned' if dkim_ok else 'not aligned'} ({mode(strict_dkim)}); Return-Path "

@@ -97,10 +97,7 @@ class Dns:
         answer = self._query(name, "TXT")
         if answer is None:
             return []
-        return [
-            b"".join(record.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
-            for record in answer
-        ]
+        return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
 
     def txt_bytes(self, name: str) -> bytes | None:
         """The first TXT record at `name` as bytes, for dkimpy's `dnsfunc`; None if none."""
@@ -113,6 +110,5 @@ class Dns:
         if answer is None:
             return []
         return sorted(
-            (record.preference, record.exchange.to_text(omit_final_dot=True))  # type: ignore[attr-defined]
-            for record in answer
+            (record.preference, record.exchange.to_text(omit_final_dot=True)) for record in answer
         )

@@ -61,13 +61,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def _dev_environment(port: int, smtp_port: int) -> dict[str, str]:
-    env = {
+    return {
         "NEWSLETTER_ENV": os.environ.get("NEWSLETTER_ENV", "development"),
         "NEWSLETTER_DEV_OUTBOX": "on",
         "NEWSLETTER_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "NEWSLETTER_BASE_URL": os.environ.get("NEWSLETTER_BASE_URL", f"http://127.0.0.1:{port}"),
     }
-    return env
 
 
 def _ensure_demo_author(app: object) -> tuple[str, str] | None:

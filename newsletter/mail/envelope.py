@@ -42,14 +42,17 @@ def _domain(return_path_domain: str, from_address: str) -> str:
 
 
 def list_id(settings: Settings) -> str:
+    """The list identifier for List-Id (RFC 2919): `newsletter.<mail domain>`."""
     return f"newsletter.{domain(settings)}"
 
 
 def unsubscribe_mailto(settings: Settings) -> str:
+    """The mailto: half of List-Unsubscribe (RFC 2369), for clients without one-click."""
     return f"mailto:unsubscribe@{domain(settings)}?subject=unsubscribe"
 
 
 def feedback_id(settings: Settings, campaign: str, kind: str) -> str:
+    """Gmail's Feedback-ID value: `campaign:kind:newsletter:<mail domain>` (four fields)."""
     return f"{campaign}:{kind}:newsletter:{domain(settings)}"
 
 

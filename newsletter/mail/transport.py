@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app
-
 from .addresses import AddressError, wire_address
 
 
@@ -190,9 +188,7 @@ def _classify(code: int, reply: bytes | str) -> SendError:
 
 
 def get_sender() -> EmailSender:
-    """The app's sender; tests may put a MemorySender in app.extensions['mail_sender']."""
-    sender = current_app.extensions.get("mail_sender")
-    if sender is None:
-        sender = SmtpSender(current_app.extensions["settings"].smtp_url)
-        current_app.extensions["mail_sender"] = sender
-    return sender  # type: ignore[no-any-return]
+    """Transitional alias of `newsletter.get_sender` (the app factory's accessor)."""
+    from newsletter import get_sender as app_sender
+
+    return app_sender()

@@ -1,8 +1,9 @@
 """The domain model; importing this package registers every table on Base.metadata."""
 
 from .base import Base, utcnow
-from .deliveries import Delivery, DeliveryStatus, Event, EventKind
+from .deliveries import Delivery, DeliveryStatus
 from .digests import DigestRun, digest_sources
+from .events import Event, EventKind
 from .issues import Issue, IssueItem, IssueKind, IssueStatus, ItemMode, Link
 from .posts import Category, Post, post_categories
 from .subscribers import (

@@ -25,6 +25,7 @@ MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware in UTC."""
     return datetime.now(UTC)
 
 

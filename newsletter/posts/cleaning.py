@@ -32,7 +32,7 @@ _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|pre|tr|f
 _SPACE = re.compile(r"\s+")
 
 
-def sanitize_html(markup: str, *, base_url: str | None = None) -> str:
+def clean_html(markup: str, *, base_url: str | None = None) -> str:
     """Keep formatting and links; drop scripts, handlers, styles, frames, odd schemes.
 
     Relative links are made absolute against the post's URL because an email

@@ -67,4 +67,5 @@ def _feedparser(text: str) -> datetime | None:
 
 
 def _localized(text: str) -> datetime | None:
-    return dateparser.parse(text, languages=LANGUAGES, settings=_SETTINGS)  # type: ignore[arg-type]
+    parsed: datetime | None = dateparser.parse(text, languages=LANGUAGES, settings=_SETTINGS)
+    return parsed

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .cleaning import html_to_text, make_excerpt, sanitize_html
+from .cleaning import clean_html, html_to_text, make_excerpt
 from .links import resolve_links, resolve_url
 from .mojibake import repair_mojibake
 
@@ -65,7 +65,7 @@ def make_post(
         url = None  # not a canonical web address we could link to
     # Sanitized first: nh3 turns any input into well-formed HTML in linear time, and the
     # stdlib parser under resolve_links is only linear on well-formed HTML.
-    body, link_notes = resolve_links(sanitize_html(repair_mojibake(html)), base_url or url)
+    body, link_notes = resolve_links(clean_html(repair_mojibake(html)), base_url or url)
     notes.extend(link_notes)
     text = html_to_text(body)
     title = _one_line(title) or make_excerpt(text, words=8) or "Untitled"

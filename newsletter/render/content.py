@@ -35,16 +35,6 @@ class IssueContent:
 
 
 @dataclass(frozen=True, slots=True)
-class Branding:
-    """Site-wide facts every email shows."""
-
-    site_name: str
-    base_url: str
-    postal_address: str
-    from_address: str
-
-
-@dataclass(frozen=True, slots=True)
 class RenderedEmail:
     """One rendered variant; html and text may hold per-recipient placeholders."""
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .branding import Branding
 from .chars import drop_invalid_chars
-from .content import Branding, IssueContent, PostBlock, RenderedEmail
+from .content import IssueContent, PostBlock, RenderedEmail
 from .environment import environment
 from .fragments import markdown_to_html, sanitize_html
 from .pipeline import mjml_to_html, tidy_text
@@ -31,6 +32,7 @@ def clean_line(value: str) -> str:
 
 
 def format_date(value: datetime) -> str:
+    """A post date as readers see it: `March 3, 2025` (the locale's month name)."""
     return f"{value:%B} {value.day}, {value.year}"
 
 
@@ -53,11 +55,13 @@ def placeholders(*, html: bool) -> dict[str, str]:
 
 
 def postal_html(address: str) -> Markup:
+    """The footer's postal address as HTML: each non-blank line escaped, joined by `<br>`."""
     lines = [escape(clean_line(line)) for line in address.splitlines() if line.strip()]
     return Markup("<br>").join(lines)
 
 
 def postal_text(address: str) -> str:
+    """The footer's postal address as text: its non-blank lines, cleaned, one per line."""
     return "\n".join(clean_line(line) for line in address.splitlines() if line.strip())
 
 

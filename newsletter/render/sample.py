@@ -10,7 +10,8 @@ import html
 import re
 from datetime import UTC, datetime
 
-from .content import Branding, IssueContent, PostBlock
+from .branding import Branding
+from .content import IssueContent, PostBlock
 
 _MOJIBAKE = {
     "โ€”": "—",

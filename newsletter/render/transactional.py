@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .content import Branding, RenderedEmail
+from .branding import Branding
+from .content import RenderedEmail
 from .environment import environment
 from .issue import FALLBACK_NAME, clean_line, placeholders, postal_html, postal_text
 from .pipeline import mjml_to_html, tidy_text

@@ -15,13 +15,13 @@ from collections import OrderedDict
 
 from sqlalchemy.orm import Session
 
-from newsletter.compose.content import archive_url, branding_from_settings, post_block
+from newsletter.compose.content import archive_url, post_block
 from newsletter.compose.issues import get_issue
 from newsletter.config import Settings
 from newsletter.mail import envelope
 from newsletter.mail.message import MessageTemplate
 from newsletter.models import IssueKind
-from newsletter.render import IssueContent, render_issue
+from newsletter.render import IssueContent, branding_from_settings, render_issue
 from newsletter.tracking.links import track_variant
 from newsletter.tracking.tokens import tracking_on
 

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from newsletter.config import Settings
 from newsletter.mail.transport import EmailSender, TemporaryFailure
 from newsletter.models import Event, EventKind, Subscriber, SubscriberStatus
 
@@ -24,17 +24,22 @@ from .tokens import confirm_url, preferences_url, unsubscribe_url
 log = logging.getLogger(__name__)
 
 
-def send_confirmation(session: Session, *, subscriber_id: int, sender: EmailSender) -> bool:
-    """Mail the confirm link; False (nothing sent) if the person no longer needs one."""
+def send_confirmation(
+    session: Session, *, subscriber_id: int, sender: EmailSender, settings: Settings
+) -> bool:
+    """Mail the confirm link; False (nothing sent) if the person no longer needs one.
+
+    Raises TemporaryFailure / PermanentFailure from `sender` (nothing recorded then).
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.status not in RECONFIRMABLE:
         return False
     # The link is issued now: it outranks any unsubscribe recorded before this moment.
     context = {
-        "confirm_url": confirm_url(subscriber.id, subscriber.email),
+        "confirm_url": confirm_url(subscriber.id, subscriber.email, settings=settings),
         "name": _name(subscriber),
     }
-    _send(subscriber, "confirm", context, sender=sender, with_list_headers=False)
+    _send(subscriber, "confirm", context, sender=sender, settings=settings, with_list_headers=False)
     _sent(session, subscriber, "confirm")
     return True
 
@@ -50,7 +55,7 @@ class BatchOutcome:
 
 
 def send_confirmations(
-    session: Session, *, subscriber_ids: Sequence[int], sender: EmailSender
+    session: Session, *, subscriber_ids: Sequence[int], sender: EmailSender, settings: Settings
 ) -> BatchOutcome:
     """Mail each person their confirm link; one bad recipient never stops the others.
 
@@ -63,7 +68,9 @@ def send_confirmations(
     outcome = BatchOutcome()
     for position, subscriber_id in enumerate(subscriber_ids):
         try:
-            if send_confirmation(session, subscriber_id=subscriber_id, sender=sender):
+            if send_confirmation(
+                session, subscriber_id=subscriber_id, sender=sender, settings=settings
+            ):
                 outcome.sent.append(subscriber_id)
             else:
                 outcome.skipped.append(subscriber_id)
@@ -82,16 +89,23 @@ def send_confirmations(
     return outcome
 
 
-def send_welcome(session: Session, *, subscriber_id: int, sender: EmailSender) -> bool:
+def send_welcome(
+    session: Session, *, subscriber_id: int, sender: EmailSender, settings: Settings
+) -> bool:
+    """Mail the welcome (with RFC 8058 one-click headers) to an active subscriber.
+
+    False (nothing sent) if the subscriber is gone or no longer active. Raises
+    TemporaryFailure / PermanentFailure from `sender`.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.status is not SubscriberStatus.ACTIVE:
         return False
     context = {
-        "preferences_url": preferences_url(subscriber.id, subscriber.email),
-        "unsubscribe_url": unsubscribe_url(subscriber.id, subscriber.email),
+        "preferences_url": preferences_url(subscriber.id, subscriber.email, settings=settings),
+        "unsubscribe_url": unsubscribe_url(subscriber.id, subscriber.email, settings=settings),
         "name": _name(subscriber),
     }
-    _send(subscriber, "welcome", context, sender=sender, with_list_headers=True)
+    _send(subscriber, "welcome", context, sender=sender, settings=settings, with_list_headers=True)
     _sent(session, subscriber, "welcome")
     return True
 
@@ -112,14 +126,13 @@ def _send(
     context: dict[str, str],
     *,
     sender: EmailSender,
+    settings: Settings,
     with_list_headers: bool,
 ) -> None:
-    from newsletter.compose.content import branding_from_settings
     from newsletter.mail import envelope
     from newsletter.mail.message import Recipient
-    from newsletter.render import render_transactional
+    from newsletter.render import branding_from_settings, render_transactional
 
-    settings = current_app.extensions["settings"]
     rendered = render_transactional(template, context, branding_from_settings(settings))
     message = envelope.transactional_template(
         rendered, settings, kind=template, list_mail=with_list_headers

@@ -19,8 +19,8 @@ class InvalidToken(SubscriberError):
     """A link token that is forged, truncated, or for another purpose."""
 
 
-class SubscriberNotFound(SubscriberError):
-    pass
+class SubscriberNotFound(SubscriberError, LookupError):
+    """No subscriber with this id (or the link names one that no longer exists)."""
 
 
 class Conflict(SubscriberError):

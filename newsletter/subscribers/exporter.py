@@ -1,4 +1,4 @@
-"""Exports: every subscriber as CSV or JSON, streamed in id order; GDPR export and erase.
+"""Exports: every subscriber as CSV or JSON, streamed in id order; the GDPR export (Art. 15).
 
 CSV cells that start with `=`, `+`, `-`, `@` (or a tab / carriage return) are
 prefixed with `'` so a spreadsheet shows them as text instead of running them as
@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.models import (
@@ -24,18 +24,21 @@ from newsletter.models import (
     Event,
     Issue,
     Subscriber,
-    SuppressionReason,
     subscriber_categories,
 )
 
 from .errors import SubscriberNotFound
-from .suppression import add_suppression, get_suppression
+from .suppression import get_suppression
 
 EXPORT_COLUMNS = ("id", "email", "name", "status", "categories", "created_at", "confirmed_at")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralize(cell: str) -> str:
+def defuse_formula(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (OWASP "CSV Injection").
+
+    A leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front; anything else is unchanged.
+    """
     return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
 
 
@@ -96,10 +99,10 @@ def export_csv(session: Session, *, excel: bool = False) -> Iterator[str]:
         writer.writerow(
             [
                 str(item["id"]),
-                neutralize(item["email"]),
-                neutralize(item["name"]),
+                defuse_formula(item["email"]),
+                defuse_formula(item["name"]),
                 item["status"],
-                neutralize("|".join(item["categories"])),
+                defuse_formula("|".join(item["categories"])),
                 item["created_at"],
                 item["confirmed_at"] or "",
             ]
@@ -122,7 +125,12 @@ def export_json(session: Session) -> Iterator[str]:
 
 
 def personal_data(session: Session, *, subscriber_id: int) -> dict[str, Any]:
-    """GDPR Art. 15: everything we hold about one subscriber, events included."""
+    """GDPR Art. 15: everything we hold about one subscriber, events included.
+
+    Shape: `{"subscriber": {...all columns...}, "events": [...], "deliveries": [...],
+    "suppression": {"reason", "since"} | None}`, datetimes as ISO 8601 strings.
+    Raises SubscriberNotFound.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")
@@ -192,17 +200,3 @@ def personal_data(session: Session, *, subscriber_id: int) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def erase(session: Session, *, subscriber_id: int) -> None:
-    """GDPR Art. 17: delete the person's data, keep only a hash so we never mail them again.
-
-    Events and deliveries go with the row (ON DELETE CASCADE). The suppression is
-    keyed by the SHA-256 of the address and holds no other personal data.
-    """
-    email = session.scalar(select(Subscriber.email).where(Subscriber.id == subscriber_id))
-    if email is None:
-        raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")
-    add_suppression(session, email=email, reason=SuppressionReason.ERASED)
-    session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
-    session.commit()

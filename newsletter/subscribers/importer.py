@@ -46,7 +46,9 @@ from newsletter.models import (
 from newsletter.queue import enqueue_after_commit
 from newsletter.storable import unstorable
 
+from . import lifecycle
 from .errors import InvalidInput, SubscriberError
+from .lifecycle import Action
 from .service import MAX_NAME
 from .suppression import REASON_FOR_STATUS, email_hash
 from .validation import validate_address
@@ -341,14 +343,14 @@ class _BatchWriter:
                 )
             )
         }
-        suppressed = {
-            h: reason
-            for h, reason in session.execute(
+        # .all(): a Result has .keys(), so dict() would read it as a mapping.
+        suppressed = dict(
+            session.execute(
                 select(Suppression.email_hash, Suppression.reason).where(
                     _among(self.postgres, Suppression.email_hash, list(hashes.values()))
                 )
-            )
-        }
+            ).all()
+        )
         new_rows: list[dict[str, Any]] = []
         name_updates: list[dict[str, Any]] = []
         status_updates: list[dict[str, Any]] = []
@@ -468,14 +470,15 @@ class _BatchWriter:
 def _transition(
     current: SubscriberStatus, target: SubscriberStatus, *, suppressed: bool
 ) -> SubscriberStatus | None:
-    """The status an existing subscriber moves to on import, or None to leave it."""
-    if target in STOP_STATUSES:
-        if current in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
-            return target
-        return None
-    if target is SubscriberStatus.ACTIVE and current is SubscriberStatus.PENDING and not suppressed:
-        return SubscriberStatus.ACTIVE
-    return None  # never re-activate: unsubscribed/bounced/... only change by confirming
+    """The status an existing subscriber moves to on import, or None to leave it.
+
+    The lifecycle table decides (IMPORT_* actions); a suppressed address is never
+    confirmed by an import, whatever its status.
+    """
+    action = lifecycle.IMPORT_ACTIONS.get(target)
+    if action is None or (action is Action.IMPORT_CONFIRMED and suppressed):
+        return None  # a `pending` row holds nothing back and moves nobody
+    return lifecycle.moves_to(current, action)
 
 
 def _among(postgres: bool, column: Any, values: list[str]) -> Any:

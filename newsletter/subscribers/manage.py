@@ -18,8 +18,10 @@ from newsletter.models import (
 )
 from newsletter.queue import enqueue_after_commit
 
+from . import lifecycle
 from .categories import resolve_categories
 from .errors import Conflict, InvalidInput, SubscriberNotFound
+from .lifecycle import Action
 from .service import clean_name, unsubscribe
 from .suppression import get_suppression, suppress
 from .validation import validate_address
@@ -34,7 +36,11 @@ def create_subscriber(
     status: SubscriberStatus = SubscriberStatus.PENDING,
     source: str = "api",
 ) -> Subscriber:
-    """Add one address; `pending` sends a confirmation, `active` asserts consent was given elsewhere."""
+    """Add one address; `pending` sends a confirmation, `active` asserts consent was given elsewhere.
+
+    Commits. Raises InvalidEmail, InvalidInput (status, name, unknown category) and
+    Conflict (the address exists, or is suppressed: only the person may lift that).
+    """
     if status not in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
         raise InvalidInput("a new subscriber is pending or active")
     address = validate_address(email)
@@ -83,7 +89,13 @@ def update_subscriber(
     frequency: Frequency | None = None,
     status: SubscriberStatus | None = None,
 ) -> Subscriber:
-    """Change fields; status moves only where the rules allow (see below). All or nothing."""
+    """Change fields; status moves only where the lifecycle allows. All or nothing; commits.
+
+    `status`: active (ADMIN_CONFIRM: pending only, and not suppressed), unsubscribed
+    (UNSUBSCRIBE; a no-op for an address already stopped) or blocked (BLOCK).
+    Raises SubscriberNotFound, InvalidInput (another status, name, category) and
+    Conflict / TransitionRefused (HTTP 409) for a move the table refuses.
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise SubscriberNotFound(f"no subscriber with id {subscriber_id}")
@@ -102,7 +114,7 @@ def update_subscriber(
         return subscriber
     if status is SubscriberStatus.ACTIVE:
         _record_status(session, subscriber, status)
-        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.status = SubscriberStatus.ACTIVE  # lifecycle: ADMIN_CONFIRM, checked above
         subscriber.confirmed_at = utcnow()
         session.commit()
     elif status is SubscriberStatus.UNSUBSCRIBED:
@@ -130,11 +142,10 @@ def _check_transition(session: Session, subscriber: Subscriber, status: Subscrib
     if status is SubscriberStatus.ACTIVE:
         # An admin may confirm a pending address (consent given elsewhere), never
         # bring back one that unsubscribed, bounced, complained or was blocked.
-        if subscriber.status is not SubscriberStatus.PENDING:
-            raise Conflict(
-                f"a {subscriber.status.value} subscriber can only come back by confirming again"
-            )
+        lifecycle.target(subscriber.status, Action.ADMIN_CONFIRM)
         if get_suppression(session, subscriber.email) is not None:
             raise Conflict("this address is on the suppression list")
     elif status not in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BLOCKED):
         raise InvalidInput("status can be set to active, unsubscribed or blocked")
+    # Unsubscribing a stopped address changes nothing (service.unsubscribe is idempotent);
+    # blocking is allowed from every other status (lifecycle: BLOCK).

@@ -1,14 +1,12 @@
 """Reading subscribers: the JSON shape, keyset paging and the admin's filters.
 
 Paging is by id (keyset), never OFFSET: page 20,000 of a million rows costs the
-same index seek as page 1. The cursor is opaque to clients (base64 of the last
-id seen) so its form can change without breaking them.
+same index seek as page 1. The cursor (newsletter.paging's codec: the direction and
+the last id seen) is opaque to clients so its form can change without breaking them.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from newsletter import paging
 from newsletter.categories import UnknownCategory, category_ids_by_name
 from newsletter.models import Subscriber, SubscriberStatus, subscriber_categories
 
@@ -36,21 +35,20 @@ def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
 
 
 def encode_cursor(last_id: int, *, descending: bool = False) -> str:
-    raw = f"{'d' if descending else 'a'}{last_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """The cursor after subscriber `last_id` in ascending (or descending) id order."""
+    return paging.encode_cursor("d" if descending else "a", last_id)
 
 
 def decode_cursor(cursor: str, *, descending: bool = False) -> int:
+    """The last id a cursor from `encode_cursor` names; InvalidInput (422) if it is not one
+    of ours or was made for the other direction."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput(
-            "the cursor is not valid; use the `next` value of a previous page"
-        ) from None
-    direction, digits = raw[:1], raw[1:]
-    if direction != ("d" if descending else "a") or not digits.isdigit() or len(digits) > 18:
-        raise InvalidInput("the cursor is not valid; use the `next` value of a previous page")
-    return int(digits)
+        direction, last_id = paging.decode_cursor(cursor, str, int)
+    except paging.InvalidCursor as exc:
+        raise InvalidInput(str(exc)) from None
+    if direction != ("d" if descending else "a") or not isinstance(last_id, int):
+        raise InvalidInput(paging.CURSOR_MESSAGE)
+    return last_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +106,14 @@ def _escape_like(text: str) -> str:
 
 
 def get_subscriber(session: Session, subscriber_id: int) -> Subscriber | None:
+    """The subscriber with its categories loaded, or None."""
     return session.get(Subscriber, subscriber_id, options=[selectinload(Subscriber.categories)])
 
 
 def status_counts(session: Session) -> dict[str, int]:
+    """How many subscribers have each status: `{"active": 120, "pending": 3, ...}`
+    (statuses with none are absent).
+    """
     from sqlalchemy import func
 
     rows = session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status))
@@ -121,6 +123,9 @@ def status_counts(session: Session) -> dict[str, int]:
 def parse_status(
     value: str | None, *, allowed: Sequence[SubscriberStatus] | None = None
 ) -> SubscriberStatus | None:
+    """The status a query or form names (None for empty); InvalidInput for an unknown one
+    or one outside `allowed`.
+    """
     if not value:
         return None
     try:

@@ -3,15 +3,13 @@
 Every function takes the session first and keyword-only inputs and commits its own
 work; emails go out from Celery tasks published after that commit.
 
-States (models.SubscriberStatus): a signup creates `pending`; only the person
-pressing the button on the confirm page makes it `active`. `unsubscribed`,
-`bounced` and `complained` addresses may come back the same way, by confirming
-again; `blocked` (the admin's decision) never comes back by itself.
+States (models.SubscriberStatus): a signup creates `pending`; every later change
+of status is one the table in `lifecycle.py` allows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsletter.config import Settings
 from newsletter.models import (
     Event,
     EventKind,
@@ -31,10 +30,12 @@ from newsletter.models import (
 )
 from newsletter.queue import enqueue_after_commit
 
+from . import lifecycle
 from .categories import resolve_categories
 from .errors import InvalidInput, SubscriberNotFound
+from .lifecycle import Action
 from .suppression import add_suppression, get_suppression, lift_suppression
-from .tokens import TokenData
+from .tokens import Purpose, TokenData, read_token
 from .validation import validate_address
 
 # Signing up again while pending re-sends the confirmation, at most this often.
@@ -43,12 +44,7 @@ RESEND_INTERVAL = timedelta(minutes=10)
 MAX_NAME = 200
 
 # Statuses a person may leave by confirming again.
-RECONFIRMABLE = (
-    SubscriberStatus.PENDING,
-    SubscriberStatus.UNSUBSCRIBED,
-    SubscriberStatus.BOUNCED,
-    SubscriberStatus.COMPLAINED,
-)
+RECONFIRMABLE = tuple(lifecycle.sources(Action.CONFIRM))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +56,7 @@ class SignupResult:
 
 
 def clean_name(name: str | None) -> str:
+    """A display name on one line (it ends up in headers); InvalidInput beyond MAX_NAME characters."""
     text = " ".join((name or "").split())  # no line breaks: names end up in headers
     if len(text) > MAX_NAME:
         raise InvalidInput(f"the name is longer than {MAX_NAME} characters")
@@ -77,7 +74,15 @@ def subscribe(
     check_dns: bool = False,
     now: datetime | None = None,
 ) -> SignupResult:
-    """A signup from the form, the snippet or JSON; raises InvalidEmail / InvalidInput."""
+    """A signup from the form, the snippet or JSON; commits.
+
+    `categories`: full names (none = everything); `ip` (at most 45 characters kept) and
+    `source` (50) are recorded; `check_dns` asks for the domain's MX. An existing
+    address is moved only as the lifecycle's SIGNUP allows (no status change: a fresh
+    confirmation link, at most every RESEND_INTERVAL). Returns the outcome the public
+    pages hide behind one answer. Raises InvalidEmail (address) and InvalidInput (name,
+    unknown category).
+    """
     address = validate_address(email, check_dns=check_dns)
     display_name = clean_name(name)
     chosen = resolve_categories(session, categories)
@@ -114,11 +119,10 @@ def subscribe(
         session.commit()
         return SignupResult("created", subscriber.id)
 
-    if subscriber.status is SubscriberStatus.ACTIVE:
+    if not lifecycle.allows(subscriber.status, Action.SIGNUP):
         session.rollback()
-        return SignupResult("already_active", subscriber.id)
-    if subscriber.status is SubscriberStatus.BLOCKED:
-        session.rollback()
+        if subscriber.status is SubscriberStatus.ACTIVE:
+            return SignupResult("already_active", subscriber.id)
         return SignupResult("refused", subscriber.id)
     if _confirmation_still_fresh(session, subscriber, now):
         session.rollback()
@@ -157,7 +161,10 @@ def _confirmation_still_fresh(session: Session, subscriber: Subscriber, now: dat
 
 
 def load_for_token(session: Session, data: TokenData, *, lock: bool = False) -> Subscriber:
-    """The subscriber a token names, if the token was made for this very address."""
+    """The subscriber a token names, if the token was made for this very address.
+
+    `lock` takes a row lock (SELECT ... FOR UPDATE). Raises SubscriberNotFound.
+    """
     query = select(Subscriber).where(Subscriber.id == data.subscriber_id)
     if lock:
         query = query.with_for_update()
@@ -174,7 +181,9 @@ def confirm(
     now: datetime | None = None,
     welcome_latest: bool = False,
 ) -> str:
-    """Double opt-in. Returns confirmed | already_active | stale | refused.
+    """Double opt-in; commits. Returns confirmed | already_active | stale | refused.
+
+    Raises SubscriberNotFound for a token whose subscriber is gone.
 
     With `welcome_latest` (the WELCOME_LATEST_ISSUE setting), a confirmation also
     publishes `digests.welcome_latest`, which delivers the latest sent issue once.
@@ -188,7 +197,7 @@ def confirm(
     if subscriber.status is SubscriberStatus.ACTIVE:
         session.rollback()
         return "already_active"
-    if subscriber.status not in RECONFIRMABLE:
+    if not lifecycle.allows(subscriber.status, Action.CONFIRM):
         session.rollback()
         return "refused"
     suppression = get_suppression(session, subscriber.email)
@@ -210,7 +219,7 @@ def confirm(
             subscriber.name = signup["name"]
         subscriber.categories = resolve_categories_lenient(session, signup.get("categories", []))
         subscriber.attributes = {k: v for k, v in subscriber.attributes.items() if k != "signup"}
-    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.status = SubscriberStatus.ACTIVE  # lifecycle: CONFIRM leads to active
     subscriber.confirmed_at = now
     subscriber.unsubscribed_at = None
     subscriber.bounce_count = 0
@@ -231,25 +240,46 @@ def resolve_categories_lenient(session: Session, names: Sequence[str]) -> list[A
     return [by_name[n] for n in names if n in by_name]
 
 
+def frequency_choices(offered: Iterable[str]) -> list[Frequency]:
+    """The frequencies a subscriber may choose, `every` first; empty when no digest is offered.
+
+    `offered`: the author's NEWSLETTER_DIGEST_FREQUENCIES (`weekly`, `monthly`; case
+    does not matter, unknown words are ignored).
+    """
+    wanted = {part.lower() for part in offered}
+    choices = [f for f in Frequency if f is not Frequency.EVERY_ISSUE and f.value in wanted]
+    return [Frequency.EVERY_ISSUE, *choices] if choices else []
+
+
 def update_preferences(
     session: Session,
     *,
     subscriber_id: int,
     name: str | None,
     categories: Sequence[str],
-    frequency: Frequency | None = None,
+    frequency: Frequency | str | None = None,
+    offered_frequencies: Iterable[str] | None = None,
 ) -> Subscriber:
-    """Name, categories (none = everything) and, where digests are offered, frequency."""
+    """Name, categories (none = everything) and, where digests are offered, frequency.
+
+    With `offered_frequencies` (the person's own page) a frequency counts only when
+    digests are offered and must be one of `frequency_choices(offered_frequencies)`;
+    without it (admin paths) any `Frequency` is taken. Commits.
+    Raises SubscriberNotFound, TransitionRefused (only pending and active subscribers
+    edit their preferences) and InvalidInput (name, category or frequency).
+    """
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         raise SubscriberNotFound("no such subscriber")
+    lifecycle.target(subscriber.status, Action.EDIT_PREFERENCES)
+    chosen_frequency = _checked_frequency(frequency, offered_frequencies)
     display_name = clean_name(name)
     chosen = resolve_categories(session, categories)
     before = (subscriber.name, sorted(c.name for c in subscriber.categories), subscriber.frequency)
     subscriber.name = display_name
     subscriber.categories = chosen
-    if frequency is not None:
-        subscriber.frequency = frequency
+    if chosen_frequency is not None:
+        subscriber.frequency = chosen_frequency
     after = (subscriber.name, sorted(c.name for c in chosen), subscriber.frequency)
     if after != before:
         # What they chose, for the history on the admin page (the name only as "changed").
@@ -266,6 +296,23 @@ def update_preferences(
     return subscriber
 
 
+def _checked_frequency(
+    frequency: Frequency | str | None, offered: Iterable[str] | None
+) -> Frequency | None:
+    if offered is None:
+        return Frequency(frequency) if frequency else None
+    choices = frequency_choices(offered)
+    if not choices or not frequency:
+        return None  # no digests offered: the page shows no choice, a posted one is ignored
+    try:
+        wanted = Frequency(frequency)
+    except ValueError:
+        raise InvalidInput("Choose one of the frequencies offered.") from None
+    if wanted not in choices:
+        raise InvalidInput("Choose one of the frequencies offered.")
+    return wanted
+
+
 def unsubscribe(
     session: Session,
     *,
@@ -274,7 +321,10 @@ def unsubscribe(
     issue_id: int | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Stop all mail to this subscriber now. Idempotent; True only the first time.
+    """Stop all mail to this subscriber now (lifecycle: UNSUBSCRIBE); commits. Idempotent:
+    True only the first time, and an unknown id is False, never an error.
+
+    `via` (one-click, page, preferences, admin) and `issue_id` go into the event for stats.
 
     The send pipeline re-checks `is_mailable` just before each message, so this
     takes effect for a send already running within seconds.
@@ -286,32 +336,38 @@ def unsubscribe(
     if subscriber is None:
         return False
     add_suppression(session, email=subscriber.email, reason=SuppressionReason.UNSUBSCRIBED)
-    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+    new_status = lifecycle.moves_to(subscriber.status, Action.UNSUBSCRIBE)
+    if new_status is None:
         session.commit()  # already off the list; only make sure the suppression exists
         return False
-    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.status = new_status
     subscriber.unsubscribed_at = now
     _record(session, subscriber.id, EventKind.UNSUBSCRIBE, at=now, via=via, issue_id=issue_id)
     session.commit()
     return True
 
 
-def unsubscribe_by_token(session: Session, *, token: TokenData, via: str) -> bool:
+def unsubscribe_by_token(
+    session: Session, *, token: str, via: str, settings: Settings | None = None
+) -> bool:
     """The one-click unsubscribe (RFC 8058): stop all mail to whoever the link names.
 
-    Idempotent and silent: a link for an erased subscriber (or an id reused by
-    another address) changes nothing and raises nothing. True only the first time.
+    `token`: the last part of an unsubscribe URL, verified here with NEWSLETTER_SECRET_KEY
+    or a fallback (raises InvalidToken for a forged or mangled one: the only error).
+    Idempotent and silent otherwise: a link for an erased subscriber (or an id reused
+    by another address) changes nothing and raises nothing. True only the first time.
     """
+    data = read_token(Purpose.UNSUBSCRIBE, token, settings=settings)
     try:
-        subscriber = load_for_token(session, token)
+        subscriber = load_for_token(session, data)
     except SubscriberNotFound:
         session.rollback()
         return False
-    return unsubscribe(session, subscriber_id=subscriber.id, via=via, issue_id=token.issue_id)
+    return unsubscribe(session, subscriber_id=subscriber.id, via=via, issue_id=data.issue_id)
 
 
 def is_mailable(session: Session, subscriber_id: int) -> bool:
-    """The send-time check: active and not on the suppression list."""
+    """The send-time check: the subscriber exists, is active and is not suppressed."""
     row = session.execute(
         select(Subscriber.status, Subscriber.email).where(Subscriber.id == subscriber_id)
     ).first()

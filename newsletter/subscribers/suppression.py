@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason, utcnow
 
+from . import lifecycle
+from .lifecycle import Action
+
 # The subscriber status each suppression reason implies.
 STATUS_FOR_REASON = {
     SuppressionReason.UNSUBSCRIBED: SubscriberStatus.UNSUBSCRIBED,
@@ -23,17 +26,27 @@ STATUS_FOR_REASON = {
     SuppressionReason.BLOCKED: SubscriberStatus.BLOCKED,
 }
 REASON_FOR_STATUS = {status: reason for reason, status in STATUS_FOR_REASON.items()}
+# The lifecycle action each suppression reason is.
+ACTION_FOR_REASON = {
+    SuppressionReason.UNSUBSCRIBED: Action.UNSUBSCRIBE,
+    SuppressionReason.BOUNCED: Action.BOUNCE,
+    SuppressionReason.COMPLAINED: Action.COMPLAIN,
+    SuppressionReason.BLOCKED: Action.BLOCK,
+}
 
 
 def email_hash(email: str) -> str:
+    """The suppression key: SHA-256 hex (64 characters) of the trimmed, lower-cased address."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def get_suppression(session: Session, email: str) -> Suppression | None:
+    """The suppression row for this address, or None."""
     return session.scalar(select(Suppression).where(Suppression.email_hash == email_hash(email)))
 
 
 def is_suppressed(session: Session, email: str) -> bool:
+    """True if we must never mail this address."""
     return get_suppression(session, email) is not None
 
 
@@ -49,7 +62,7 @@ def suppressed_hashes(session: Session, emails: Iterable[str]) -> set[str]:
 def add_suppression(
     session: Session, *, email: str, reason: SuppressionReason, note: str = ""
 ) -> Suppression:
-    """Record (or upgrade) a suppression; does not commit.
+    """Record (or upgrade) a suppression; does not commit. `note` is cut to 500 characters.
 
     An existing row keeps its reason unless the new one is stronger: a complaint or
     a block outranks an unsubscribe, so the admin sees why an address is blocked.
@@ -70,12 +83,15 @@ def suppress(session: Session, *, email: str, reason: SuppressionReason, note: s
     """Stop mailing `email` (bounce, complaint, block...). Commits; True if a subscriber changed.
 
     This is the entry point for other parts (bounce processing, webhooks): it keeps
-    the subscriber's status and the suppression list in step.
+    the subscriber's status and the suppression list in step. The status moves only
+    from the statuses the lifecycle table allows for the reason's action (BOUNCE,
+    COMPLAIN, BLOCK, UNSUBSCRIBE), so a stop never weakens a stronger one.
     """
     add_suppression(session, email=email, reason=reason, note=note)
     changed = 0
     status = STATUS_FOR_REASON.get(reason)
-    if status is not None:
+    action = ACTION_FOR_REASON.get(reason)
+    if status is not None and action is not None:
         values: dict[str, object] = {"status": status}
         if status is SubscriberStatus.UNSUBSCRIBED:
             values["unsubscribed_at"] = utcnow()
@@ -83,7 +99,7 @@ def suppress(session: Session, *, email: str, reason: SuppressionReason, note: s
             update(Subscriber)
             .where(
                 Subscriber.email == email.strip().lower(),
-                Subscriber.status.in_(_weaker_statuses(status)),
+                Subscriber.status.in_(lifecycle.sources(action)),
             )
             .values(**values)
         )
@@ -108,16 +124,3 @@ _ORDER = [
 
 def _rank(reason: SuppressionReason) -> int:
     return _ORDER.index(reason)
-
-
-def _weaker_statuses(status: SubscriberStatus) -> list[SubscriberStatus]:
-    """Statuses a new suppression may overwrite: never downgrade a block to an unsubscribe."""
-    order = [
-        SubscriberStatus.PENDING,
-        SubscriberStatus.ACTIVE,
-        SubscriberStatus.UNSUBSCRIBED,
-        SubscriberStatus.BOUNCED,
-        SubscriberStatus.COMPLAINED,
-        SubscriberStatus.BLOCKED,
-    ]
-    return order[: order.index(status)]

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
-from newsletter.config import current_settings
+from newsletter.config import Settings
 
 from .errors import InvalidToken
 
@@ -43,22 +43,34 @@ class TokenData:
     issue_id: int | None = None  # unsubscribe links inside an issue
 
     def matches(self, email: str) -> bool:
+        """True if the token was made for this address (case-insensitive)."""
         return email_tag(email) == self.tag
 
 
 def email_tag(email: str) -> str:
     # Distinct from the suppression hash so the two can never be joined.
+    """A 10-hex-character tag of the address, bound into tokens (not the suppression hash)."""
     return hashlib.sha256(f"token-tag:{email.lower()}".encode()).hexdigest()[:10]
 
 
-def _keys() -> list[str]:
+def _settings(settings: Settings | None) -> Settings:
+    """The settings passed in; without them (transitional, for callers not yet updated:
+    newsletter/sends/deliver.py and older tests), the running app's."""
+    if settings is not None:
+        return settings
+    from newsletter import current_settings
+
+    return current_settings()
+
+
+def _keys(settings: Settings | None) -> list[str]:
     """Old keys first, the current one last (itsdangerous's order)."""
-    settings = current_settings()
-    return [*settings.secret_key_fallbacks, settings.secret_key]
+    chosen = _settings(settings)
+    return [*chosen.secret_key_fallbacks, chosen.secret_key]
 
 
-def _serializer(purpose: Purpose) -> URLSafeSerializer:
-    return _cached_serializer(purpose, tuple(_keys()))
+def _serializer(purpose: Purpose, settings: Settings | None) -> URLSafeSerializer:
+    return _cached_serializer(purpose, tuple(_keys(settings)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -76,7 +88,14 @@ def make_token(
     *,
     issue_id: int | None = None,
     issued_at: datetime | None = None,
+    settings: Settings | None = None,
 ) -> str:
+    """A signed token for `purpose` naming this subscriber (and address), as URL-safe ASCII.
+
+    `issued_at` (confirm tokens only; default now) is kept to the millisecond;
+    `issue_id` credits an unsubscribe to the issue it came from. Signed with
+    NEWSLETTER_SECRET_KEY from `settings`.
+    """
     # The JSON payload, written out: ints and a hex tag need no escaping, and
     # json.dumps per token showed in the send's profile. Keys in this order:
     # s (subscriber id), e (email tag), t (issued at, ms; confirm only), i (issue id).
@@ -86,7 +105,8 @@ def make_token(
         fields.append(f'"t":{int(moment.timestamp() * 1000)}')
     if issue_id is not None:
         fields.append(f'"i":{int(issue_id)}')
-    return _sign(purpose, ("{" + ",".join(fields) + "}").encode("ascii"), _keys()[-1])
+    body = ("{" + ",".join(fields) + "}").encode("ascii")
+    return _sign(purpose, body, _keys(settings)[-1])
 
 
 def _sign(purpose: Purpose, body: bytes, key: str) -> str:
@@ -111,11 +131,17 @@ def _derived_key(purpose: Purpose, key: str) -> bytes:
     return hashlib.sha1(salt + b"signer" + key.encode()).digest()  # noqa: S324 - as itsdangerous
 
 
-def read_token(purpose: Purpose, token: str) -> TokenData:
+def read_token(purpose: Purpose, token: str, *, settings: Settings | None = None) -> TokenData:
+    """What a token made by `make_token` for `purpose` says.
+
+    Verified with NEWSLETTER_SECRET_KEY or any of its fallbacks. Raises InvalidToken
+    for a token that is empty, longer than 500 characters, forged, for another
+    purpose, or malformed.
+    """
     if not token or len(token) > 500:
         raise InvalidToken("this link is not valid")
     try:
-        payload = _serializer(purpose).loads(token)
+        payload = _serializer(purpose, settings).loads(token)
     except BadSignature:
         raise InvalidToken("this link is not valid") from None
     try:
@@ -133,25 +159,47 @@ def read_token(purpose: Purpose, token: str) -> TokenData:
     )
 
 
-def _base_url() -> str:
-    return current_settings().base_url
+def confirm_url(
+    subscriber_id: int,
+    email: str,
+    *,
+    issued_at: datetime | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """`{NEWSLETTER_BASE_URL}/confirm/{token}`: the double opt-in link."""
+    token = make_token(
+        Purpose.CONFIRM, subscriber_id, email, issued_at=issued_at, settings=settings
+    )
+    return f"{_settings(settings).base_url}/confirm/{token}"
 
 
-def confirm_url(subscriber_id: int, email: str, *, issued_at: datetime | None = None) -> str:
-    token = make_token(Purpose.CONFIRM, subscriber_id, email, issued_at=issued_at)
-    return f"{_base_url()}/confirm/{token}"
+def preferences_url(
+    subscriber_id: int,
+    email: str,
+    *,
+    issue_id: int | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """`{NEWSLETTER_BASE_URL}/preferences/{token}`: the no-login preferences page;
+    `issue_id` (an issue's footer) credits an unsubscribe made there to that issue."""
+    token = make_token(
+        Purpose.PREFERENCES, subscriber_id, email, issue_id=issue_id, settings=settings
+    )
+    return f"{_settings(settings).base_url}/preferences/{token}"
 
 
-def preferences_url(subscriber_id: int, email: str, *, issue_id: int | None = None) -> str:
-    """The preferences page; `issue_id` (an issue's footer) credits an unsubscribe there."""
-    token = make_token(Purpose.PREFERENCES, subscriber_id, email, issue_id=issue_id)
-    return f"{_base_url()}/preferences/{token}"
-
-
-def unsubscribe_url(subscriber_id: int, email: str, *, issue_id: int | None = None) -> str:
+def unsubscribe_url(
+    subscriber_id: int,
+    email: str,
+    *,
+    issue_id: int | None = None,
+    settings: Settings | None = None,
+) -> str:
     """The RFC 8058 one-click URL (also the body link); `issue_id` credits the issue in stats."""
-    token = make_token(Purpose.UNSUBSCRIBE, subscriber_id, email, issue_id=issue_id)
-    return f"{_base_url()}/unsubscribe/{token}"
+    token = make_token(
+        Purpose.UNSUBSCRIBE, subscriber_id, email, issue_id=issue_id, settings=settings
+    )
+    return f"{_settings(settings).base_url}/unsubscribe/{token}"
 
 
 # Our own no-login forms (confirm, preferences) carry a signature bound to the
@@ -160,8 +208,8 @@ def unsubscribe_url(subscriber_id: int, email: str, *, issue_id: int | None = No
 FORM_MAX_AGE = 7 * 24 * 3600
 
 
-def _form_serializer() -> URLSafeTimedSerializer:
-    keys = _keys()
+def _form_serializer(settings: Settings | None) -> URLSafeTimedSerializer:
+    keys = _keys(settings)
     return URLSafeTimedSerializer(keys, salt=f"newsletter.subscribers.{Purpose.FORM.value}")
 
 
@@ -169,15 +217,17 @@ def _link_digest(link_token: str) -> str:
     return hashlib.sha256(link_token.encode()).hexdigest()[:24]
 
 
-def sign_form(link_token: str) -> str:
-    return str(_form_serializer().dumps(_link_digest(link_token)))
+def sign_form(link_token: str, *, settings: Settings | None = None) -> str:
+    """The signature our no-login forms carry, bound to `link_token` and to now."""
+    return str(_form_serializer(settings).dumps(_link_digest(link_token)))
 
 
-def check_form(link_token: str, signature: str) -> bool:
+def check_form(link_token: str, signature: str, *, settings: Settings | None = None) -> bool:
+    """True if `signature` was made by `sign_form` for this link under FORM_MAX_AGE seconds ago."""
     if not signature or len(signature) > 200:
         return False
     try:
-        value = _form_serializer().loads(signature, max_age=FORM_MAX_AGE)
+        value = _form_serializer(settings).loads(signature, max_age=FORM_MAX_AGE)
     except BadSignature:  # SignatureExpired is a BadSignature
         return False
     return hmac.compare_digest(str(value), _link_digest(link_token))

@@ -98,8 +98,8 @@ def _ids(session: Session, issue_id: int, urls: list[str]) -> dict[str, int]:
         chunk = urls[start : start + 500]
         rows = session.execute(
             select(Link.url, Link.id).where(Link.issue_id == issue_id, Link.url.in_(chunk))
-        )
-        found.update({url: link_id for url, link_id in rows})
+        ).tuples()
+        found.update(dict(rows.all()))  # a list of pairs: dict() of a Result reads its keys
     return found
 
 

@@ -20,7 +20,7 @@ def _folder() -> Path:
 
 
 def _read(path: Path) -> EmailMessage:
-    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
 @bp.get("/outbox")

@@ -17,12 +17,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
+from newsletter import current_settings
 from newsletter.bounces import record
 from newsletter.bounces.events import ProviderEvent
 from newsletter.bounces.policy import SoftBouncePolicy
 from newsletter.bounces.webhooks import WebhookError, mailgun, postmark, sendgrid, ses
 from newsletter.bounces.webhooks.nonces import MemoryNonces, NonceStore, RedisNonces
-from newsletter.config import Settings, current_settings
+from newsletter.config import Settings
 from newsletter.db import get_session
 
 from .api.framework import error_response
@@ -105,7 +106,7 @@ def _nonces(settings: Settings) -> NonceStore:
     if store is None:
         store = RedisNonces(settings.redis_url) if settings.redis_url else MemoryNonces()
         current_app.extensions[NONCES] = store
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def _handle(

@@ -90,7 +90,7 @@ def test_crash_mid_pass_rereads_without_counting_twice(
     full = mailed("full@example.com")
     other = mailed("other@example.com")
     box = make_maildir(tmp_path / "Maildir")
-    soft = dict(status="4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full")
+    soft = {"status": "4.2.2", "diagnostic": "smtp; 452 4.2.2 Mailbox full"}
     drop(box, "1.a", dsn("full@example.com", token=token_for(settings, full), **soft))
     drop(box, "2.a", dsn("other@example.com", token=token_for(settings, other), **soft))
 

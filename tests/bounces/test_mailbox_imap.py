@@ -3,8 +3,8 @@ to `Processed` (when it exists), failures kept in `Failed`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import imapclient
 import pytest
@@ -19,7 +19,7 @@ from .mailservers import DOVECOT, Imap, dovecot
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(DOVECOT), reason="needs dovecot-imapd"),
+    pytest.mark.skipif(not Path(DOVECOT).exists(), reason="needs dovecot-imapd"),
 ]
 
 
@@ -97,7 +97,7 @@ def test_wrong_password_is_a_clear_error(db_session, app, imap):
         process(db_session, app.extensions["settings"], imap.url().replace("imap-secret", "nope"))
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/lib/dovecot/pop3"), reason="needs dovecot-pop3d")
+@pytest.mark.skipif(not Path("/usr/lib/dovecot/pop3").exists(), reason="needs dovecot-pop3d")
 def test_pop3s_deletes_handled_messages_and_leaves_failures(db_session, mailed, app, monkeypatch):
     settings = app.extensions["settings"]
     gone = mailed("gone@example.com")

@@ -26,7 +26,7 @@ from .mailservers import POSTFIX, Postfix, postfix
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not os.path.exists(POSTFIX) or os.getuid() != 0,
+        not Path(POSTFIX).exists() or os.getuid() != 0,
         reason="needs Debian's postfix and root (Postfix's master starts as root)",
     ),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -153,7 +154,7 @@ def test_admin_subscriber_page_in_the_browser(live_stack, page, topics):
 
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("GDPR export")).click()
-    data = json.loads(open(download.value.path(), encoding="utf-8").read())  # noqa: SIM115
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert data["subscriber"]["email"] == email
 
     block = page.get_by_role("button", name="Block")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.posts import ParsedPost, PostImportError, parse_source
-from newsletter.posts.cleaning import make_excerpt, sanitize_html
+from newsletter.posts.cleaning import clean_html, make_excerpt
 from newsletter.posts.plaintext import split_categories
 from newsletter.posts.slugs import slugify
 
@@ -100,7 +100,7 @@ def test_sanitize_html_allow_list() -> None:
         '<p onclick="x()">hi <a href="JaVaScRiPt:alert(1)">a</a><svg><script>1</script></svg>'
         '<img src="data:image/png;base64,xx"><object data="x"></object><style>p{}</style></p>'
     )
-    clean = sanitize_html(dirty)
+    clean = clean_html(dirty)
     assert clean == '<p>hi <a rel="noopener noreferrer">a</a><img></p>'
 
 

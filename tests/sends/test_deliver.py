@@ -35,7 +35,7 @@ def rows(session, issue_id):  # type: ignore[no-untyped-def]
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.issue_id == issue_id)
     ).all()
-    return {email: delivery for email, delivery in found}
+    return dict(found)
 
 
 def test_everyone_eligible_gets_exactly_one_message_with_their_posts(

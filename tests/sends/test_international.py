@@ -45,7 +45,7 @@ def _outcome(session, issue_id):  # type: ignore[no-untyped-def]
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.issue_id == issue_id)
     ).all()
-    return {email: delivery for email, delivery in found}
+    return dict(found)
 
 
 @pytest.mark.parametrize("server", [True], indirect=True, ids=["smtputf8"])

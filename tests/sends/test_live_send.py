@@ -116,7 +116,7 @@ class Stack:
                 .where(Delivery.issue_id == issue_id)
                 .group_by(Delivery.status)
             ).all()
-        return {status: n for status, n in rows}
+        return dict(rows)
 
 
 def populate(url: str, n: int) -> tuple[int, Audience]:

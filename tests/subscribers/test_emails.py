@@ -6,6 +6,7 @@ import email
 import email.policy
 import re
 
+from newsletter import current_settings
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.subscribers.emails import send_confirmation, send_welcome
 
@@ -23,7 +24,12 @@ def make(db_session, status=SubscriberStatus.PENDING, name="Ada Lovelace"):
 
 def test_confirmation_email_has_link_and_no_list_unsubscribe(app, db_session, sender):
     sub = make(db_session)
-    assert send_confirmation(db_session, subscriber_id=sub.id, sender=sender) is True
+    assert (
+        send_confirmation(
+            db_session, subscriber_id=sub.id, sender=sender, settings=current_settings()
+        )
+        is True
+    )
     [sent] = sender.outbox
     assert sent.recipients == ["ada@example.org"]
     message = parse(sent.message)
@@ -37,16 +43,29 @@ def test_confirmation_email_has_link_and_no_list_unsubscribe(app, db_session, se
 def test_confirmation_is_not_sent_to_active_or_blocked(app, db_session, sender):
     for status in (SubscriberStatus.ACTIVE, SubscriberStatus.BLOCKED):
         sub = make(db_session, status=status)
-        assert send_confirmation(db_session, subscriber_id=sub.id, sender=sender) is False
+        assert (
+            send_confirmation(
+                db_session, subscriber_id=sub.id, sender=sender, settings=current_settings()
+            )
+            is False
+        )
         db_session.delete(sub)
         db_session.commit()
-    assert send_confirmation(db_session, subscriber_id=999999, sender=sender) is False
+    assert (
+        send_confirmation(
+            db_session, subscriber_id=999999, sender=sender, settings=current_settings()
+        )
+        is False
+    )
     assert sender.outbox == []
 
 
 def test_welcome_email_carries_one_click_headers(app, db_session, sender):
     sub = make(db_session, status=SubscriberStatus.ACTIVE)
-    assert send_welcome(db_session, subscriber_id=sub.id, sender=sender) is True
+    assert (
+        send_welcome(db_session, subscriber_id=sub.id, sender=sender, settings=current_settings())
+        is True
+    )
     message = parse(sender.outbox[0].message)
     # https one-click first, then the mailto (RFC 2369 / RFC 8058), from mail/envelope.py.
     assert re.fullmatch(
@@ -61,5 +80,8 @@ def test_welcome_email_carries_one_click_headers(app, db_session, sender):
 
 def test_welcome_is_not_sent_unless_active(app, db_session, sender):
     sub = make(db_session, status=SubscriberStatus.UNSUBSCRIBED)
-    assert send_welcome(db_session, subscriber_id=sub.id, sender=sender) is False
+    assert (
+        send_welcome(db_session, subscriber_id=sub.id, sender=sender, settings=current_settings())
+        is False
+    )
     assert sender.outbox == []

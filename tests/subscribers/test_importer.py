@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from newsletter.models import Subscriber, SubscriberStatus, SuppressionReason
 from newsletter.subscribers import is_suppressed, suppress
+from newsletter.subscribers.erase import erase
 from newsletter.subscribers.errors import InvalidInput
-from newsletter.subscribers.exporter import erase
 from newsletter.subscribers.importer import ImportFileError, import_csv
 
 from .conftest import snapshot

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from newsletter import current_settings
 from newsletter.cli.subscribers import subscribers as cli
 from newsletter.mail.transport import SmtpSender
 from newsletter.models import Subscriber, SubscriberStatus
@@ -31,11 +32,15 @@ def run_confirmation_tasks(tasks, db_session, sender) -> list[object]:
     for name, args in tasks:
         if name == "subscribers.send_confirmations":
             results.append(
-                emails.send_confirmations(db_session, subscriber_ids=args[0], sender=sender)
+                emails.send_confirmations(
+                    db_session, subscriber_ids=args[0], sender=sender, settings=current_settings()
+                )
             )
         else:
             results.append(
-                emails.send_confirmation(db_session, subscriber_id=args[0], sender=sender)
+                emails.send_confirmation(
+                    db_session, subscriber_id=args[0], sender=sender, settings=current_settings()
+                )
             )
     tasks.clear()
     return results
@@ -91,10 +96,15 @@ def test_a_batch_goes_on_past_recipients_that_fail(app, db_session, tasks, caplo
     tasks.clear()
     with smtp_server(smtputf8=False) as (url, server):
         sender = SmtpSender(url, timeout=5)
-        outcome = emails.send_confirmations(db_session, subscriber_ids=ordered, sender=sender)
+        outcome = emails.send_confirmations(
+            db_session, subscriber_ids=ordered, sender=sender, settings=current_settings()
+        )
         # The next message on the same pooled connection still goes out.
         assert emails.send_confirmation(
-            db_session, subscriber_id=ids["bob@example.org"], sender=sender
+            db_session,
+            subscriber_id=ids["bob@example.org"],
+            sender=sender,
+            settings=current_settings(),
         )
         sender.close()
     assert sorted(outcome.sent) == sorted(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from flask import current_app
 
+from newsletter import current_settings, get_db
 from newsletter.bounces.mailbox import MailboxError, process
-from newsletter.db import get_db
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +17,7 @@ log = logging.getLogger(__name__)
 @shared_task(name="bounces.process_mailbox")
 def process_mailbox() -> dict[str, int]:
     """One pass over NEWSLETTER_BOUNCE_MAILBOX; the counts (mailbox.PassCounts)."""
-    settings = current_app.extensions["settings"]
+    settings = current_settings()
     if not settings.bounce_mailbox:
         return {}
     try:

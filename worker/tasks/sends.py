@@ -14,10 +14,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from newsletter.db import get_db
+from newsletter import current_settings, get_db
 from newsletter.mail.pool import get_pool
 from newsletter.mail.ratelimit import RateLimiter, make_limiter
 from newsletter.mail.transport import EmailSender
@@ -29,7 +28,7 @@ _limiter: dict[tuple[float, str | None], RateLimiter] = {}
 
 
 def _rate_limiter() -> RateLimiter:
-    settings = current_app.extensions["settings"]
+    settings = current_settings()
     key = (settings.send_rate, settings.redis_url)
     if key not in _limiter:
         _limiter[key] = make_limiter(settings.send_rate, settings.redis_url)
@@ -38,7 +37,7 @@ def _rate_limiter() -> RateLimiter:
 
 def _sender() -> EmailSender:
     """This worker process's SMTP pool (SMTP_POOL_SIZE persistent connections)."""
-    settings = current_app.extensions["settings"]
+    settings = current_settings()
     return get_pool(settings.smtp_url, settings.smtp_pool_size)
 
 
@@ -56,7 +55,7 @@ _DB_RETRY = {
 @shared_task(name="sends.send_batch", acks_late=True, reject_on_worker_lost=True, **_DB_RETRY)
 def send_batch(issue_id: int) -> None:
     """Send one batch of an issue, publishing the next batch as soon as this one has work."""
-    settings = current_app.extensions["settings"]
+    settings = current_settings()
     with get_db().batch_session() as session:
         outcome = deliver.run_batch(
             session,
@@ -81,7 +80,7 @@ def send_batch(issue_id: int) -> None:
 @shared_task(name="sends.dispatch_due", acks_late=True, reject_on_worker_lost=True, **_DB_RETRY)
 def dispatch_due() -> None:
     """Beat's tick: start due issues and keep running sends going."""
-    settings = current_app.extensions["settings"]
+    settings = current_settings()
     with get_db().session_scope() as session:
         tick = deliver.dispatch(
             session, settings, kick=lambda issue_id: enqueue("sends.send_batch", issue_id)

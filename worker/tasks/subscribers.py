@@ -6,8 +6,8 @@ import logging
 
 from celery import Task, shared_task
 
-from newsletter.db import get_db
-from newsletter.mail.transport import PermanentFailure, TemporaryFailure, get_sender
+from newsletter import current_settings, get_db, get_sender
+from newsletter.mail.transport import PermanentFailure, TemporaryFailure
 from newsletter.subscribers import emails
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,10 @@ def send_confirmation(subscriber_id: int) -> bool:
     with get_db().session_scope() as session:
         try:
             return emails.send_confirmation(
-                session, subscriber_id=subscriber_id, sender=get_sender()
+                session,
+                subscriber_id=subscriber_id,
+                sender=get_sender(),
+                settings=current_settings(),
             )
         except PermanentFailure as exc:
             # Retrying cannot help (a 5xx, or an address this server cannot take).
@@ -46,7 +49,7 @@ def send_confirmations(self: Task, subscriber_ids: list[int]) -> int:
     """One task per import batch instead of one per address (a task costs ~2 ms)."""
     with get_db().session_scope() as session:
         outcome = emails.send_confirmations(
-            session, subscriber_ids=subscriber_ids, sender=get_sender()
+            session, subscriber_ids=subscriber_ids, sender=get_sender(), settings=current_settings()
         )
     if outcome.retry:
         # Retry only those, so the ones already mailed are not mailed twice.
@@ -59,7 +62,12 @@ def send_confirmations(self: Task, subscriber_ids: list[int]) -> int:
 def send_welcome(subscriber_id: int) -> bool:
     with get_db().session_scope() as session:
         try:
-            return emails.send_welcome(session, subscriber_id=subscriber_id, sender=get_sender())
+            return emails.send_welcome(
+                session,
+                subscriber_id=subscriber_id,
+                sender=get_sender(),
+                settings=current_settings(),
+            )
         except PermanentFailure as exc:
             log.warning("welcome to subscriber %s not sent: %s", subscriber_id, exc)
             return False

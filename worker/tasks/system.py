@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 from sqlalchemy import text
 
-from newsletter.db import get_db
+from newsletter import get_db
 
 
 @shared_task(name="system.ping", ignore_result=False)  # its caller waits for the answer

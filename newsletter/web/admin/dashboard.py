@@ -6,8 +6,7 @@ from flask import Blueprint, render_template, request
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from newsletter import deliverability
-from newsletter.config import current_settings
+from newsletter import current_settings, deliverability
 from newsletter.db import get_session
 from newsletter.models import Issue, Role, Subscriber
 from newsletter.tracking import overview

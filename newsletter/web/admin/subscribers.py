@@ -17,6 +17,7 @@ from newsletter.db import get_session
 from newsletter.models import Role, Subscriber, SubscriberStatus
 from newsletter.subscribers import exporter, history, manage, queries
 from newsletter.subscribers.categories import all_categories
+from newsletter.subscribers.erase import erase as erase_subscriber
 from newsletter.subscribers.errors import SubscriberError, SubscriberNotFound
 from newsletter.subscribers.importer import import_csv
 from newsletter.subscribers.suppression import get_suppression
@@ -227,7 +228,7 @@ def erase(subscriber_id: int) -> BaseResponse | tuple[str, int]:
     if page := _ask_first(subscriber_id, "erase"):
         return page
     try:
-        exporter.erase(get_session(), subscriber_id=subscriber_id)
+        erase_subscriber(get_session(), subscriber_id=subscriber_id)
     except SubscriberNotFound:
         abort(404)
     flash("Personal data erased; the address stays on the suppression list.", "info")

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from flask import Response, current_app
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
+from newsletter import get_sender
 from newsletter.compose import (
     ComposeError,
     InvalidTransition,
@@ -27,7 +28,6 @@ from newsletter.compose import (
 )
 from newsletter.compose.testsend import MAX_TEST_RECIPIENTS
 from newsletter.db import get_session
-from newsletter.mail.transport import get_sender
 from newsletter.models import Issue, IssueStatus, ItemMode
 from newsletter.models.base import MAX_ID
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from newsletter.db import get_session
 from newsletter.models import Frequency, SubscriberStatus
 from newsletter.subscribers import exporter, manage, queries
+from newsletter.subscribers.erase import erase as erase_subscriber
 from newsletter.subscribers.errors import (
     Conflict,
     InvalidEmail,
@@ -204,7 +205,7 @@ def update_subscriber(subscriber_id: int, body: SubscriberPatch) -> SubscriberOu
 def delete_subscriber(subscriber_id: int) -> Response:
     session = get_session()
     try:
-        exporter.erase(session, subscriber_id=subscriber_id)
+        erase_subscriber(session, subscriber_id=subscriber_id)
     except SubscriberNotFound as exc:
         raise _fail(exc) from None
     return Response(status=204)

@@ -9,6 +9,7 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from newsletter import current_settings
 from newsletter.compose import (
     ComposeError,
     InvalidTransition,
@@ -25,7 +26,6 @@ from newsletter.compose import (
     update_issue,
 )
 from newsletter.compose.issues import MAX_ITEMS, undated_post_count
-from newsletter.config import current_settings
 from newsletter.db import get_session
 from newsletter.models import IssueStatus, ItemMode, Post, Role, Subscriber
 from newsletter.models.base import MAX_ID
@@ -79,7 +79,7 @@ def new_issue() -> BaseResponse | str | tuple[str, int]:
     if request.method == "GET" and form.since.data is None and last is not None:
         form.since.data = last.date()
     recent = list_posts(session, limit=100).items
-    chosen_posts = [p for p in session.scalars(select(Post).where(Post.id.in_(chosen)))]
+    chosen_posts = list(session.scalars(select(Post).where(Post.id.in_(chosen))))
     known = {p.id for p in recent}
     recent = [p for p in chosen_posts if p.id not in known] + recent
     return render_template(

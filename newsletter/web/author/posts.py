@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from newsletter import current_settings
 from newsletter.compose import ComposeError, list_posts
 from newsletter.compose.posts import set_post_date
-from newsletter.config import current_settings
 from newsletter.db import get_session
 from newsletter.models import Post, Role
 from newsletter.models.base import MAX_ID

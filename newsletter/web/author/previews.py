@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, abort, request
 
+from newsletter import current_settings
 from newsletter.compose import SubscriberNotFound, render_preview
-from newsletter.config import current_settings
 from newsletter.db import get_session
 from newsletter.models import Role
 from newsletter.models.base import MAX_ID

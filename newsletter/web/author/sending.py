@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from newsletter import current_settings, get_sender
 from newsletter.compose import (
     ComposeError,
     InvalidTransition,
@@ -17,9 +18,7 @@ from newsletter.compose import (
     unschedule_issue,
 )
 from newsletter.compose.testsend import split_addresses
-from newsletter.config import current_settings
 from newsletter.db import get_session
-from newsletter.mail.transport import get_sender
 from newsletter.models import Role
 
 from ..roles import role_required
@@ -54,7 +53,7 @@ def test_send(issue_id: int) -> BaseResponse | tuple[str, int]:
 
 def _send_at_from(form: ScheduleForm) -> datetime:
     """The datetime-local value in the browser's timezone, else the server's."""
-    local = form.send_at.data
+    local: datetime | None = form.send_at.data
     assert local is not None
     offset = (form.tz_offset.data or "").strip()
     if offset.lstrip("-").isdigit() and abs(int(offset)) <= 14 * 60:

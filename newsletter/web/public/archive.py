@@ -14,7 +14,7 @@ from markupsafe import escape
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
-from newsletter.compose.content import branding_from_settings, build_issue_content
+from newsletter.compose.content import build_issue_content
 from newsletter.compose.preview import fill_rendered, neutral_values
 from newsletter.db import get_session
 from newsletter.models import (
@@ -26,7 +26,7 @@ from newsletter.models import (
     IssueStatus,
     Post,
 )
-from newsletter.render import markdown_to_html, render_issue
+from newsletter.render import branding_from_settings, markdown_to_html, render_issue
 
 bp = Blueprint("archive", __name__)
 STARTED = (IssueStatus.SENDING, IssueStatus.PAUSED, IssueStatus.CANCELLED)

@@ -36,7 +36,7 @@ from newsletter.config import Settings
 from newsletter.db import get_session
 from newsletter.extensions import csrf, limiter
 from newsletter.models import Frequency, SubscriberStatus
-from newsletter.subscribers import service
+from newsletter.subscribers import lifecycle, service
 from newsletter.subscribers.categories import all_categories
 from newsletter.subscribers.errors import (
     InvalidEmail,
@@ -44,6 +44,7 @@ from newsletter.subscribers.errors import (
     InvalidToken,
     SubscriberNotFound,
 )
+from newsletter.subscribers.lifecycle import Action, TransitionRefused
 from newsletter.subscribers.tokens import (
     Purpose,
     TokenData,
@@ -100,9 +101,7 @@ def _check_dns() -> bool:
 
 def _digest_choices() -> list[Frequency]:
     """Frequencies offered on the preferences page; digests only if the author offers them."""
-    offered = {part.lower() for part in _settings().digest_frequencies}
-    choices = [f for f in Frequency if f is not Frequency.EVERY_ISSUE and f.value in offered]
-    return [Frequency.EVERY_ISSUE, *choices] if choices else []
+    return service.frequency_choices(_settings().digest_frequencies)
 
 
 @bp.get("/subscribe")
@@ -204,11 +203,14 @@ def _signup_error(as_json: bool, data: dict[str, Any], code: str, message: str) 
     )
 
 
+BAD_LINK = "This link is not valid. Copy the whole link from the email, or sign up again."
+
+
 def _token(purpose: Purpose, token: str) -> TokenData:
     try:
-        return read_token(purpose, token)
+        return read_token(purpose, token, settings=_settings())
     except InvalidToken:
-        abort(404, "This link is not valid. Copy the whole link from the email, or sign up again.")
+        abort(404, BAD_LINK)
 
 
 def _same_site_post() -> None:
@@ -225,7 +227,7 @@ def _same_site_post() -> None:
 
 def _checked_form(token: str) -> None:
     _same_site_post()
-    if not check_form(token, request.form.get("form_signature", "")):
+    if not check_form(token, request.form.get("form_signature", ""), settings=_settings()):
         abort(400, "This form has expired. Open the link from the email again.")
 
 
@@ -242,12 +244,12 @@ def confirm_page(token: str) -> str:
             "web/subscribers/confirm.html",
             token=token,
             result="already_active",
-            preferences_url=preferences_url(subscriber.id, subscriber.email),
+            preferences_url=preferences_url(subscriber.id, subscriber.email, settings=_settings()),
         )
     return render_template(
         "web/subscribers/confirm.html",
         token=token,
-        form_signature=sign_form(token),
+        form_signature=sign_form(token, settings=_settings()),
         result=None,
         data=data,
     )
@@ -268,7 +270,7 @@ def confirm_submit(token: str) -> Any:
     preferences = None
     if result in ("confirmed", "already_active"):
         subscriber = service.load_for_token(session, data)
-        preferences = preferences_url(subscriber.id, subscriber.email)
+        preferences = preferences_url(subscriber.id, subscriber.email, settings=_settings())
     status = 200 if result in ("confirmed", "already_active") else 409
     return render_template(
         "web/subscribers/confirm.html", token=token, result=result, preferences_url=preferences
@@ -283,12 +285,12 @@ def _preferences_context(token: str, data: TokenData, **extra: Any) -> dict[str,
         abort(404, "This link is no longer valid: we hold no data for it.")
     return {
         "token": token,
-        "form_signature": sign_form(token),
+        "form_signature": sign_form(token, settings=_settings()),
         "subscriber": subscriber,
         "categories": all_categories(session),
         "chosen": {c.name for c in subscriber.categories},
         "frequencies": _digest_choices(),
-        "editable": subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING),
+        "editable": lifecycle.allows(subscriber.status, Action.EDIT_PREFERENCES),
         "saved": request.args.get("saved") == "1",
         "error": None,
         **extra,
@@ -319,17 +321,6 @@ def preferences_submit(token: str) -> Any:
         return redirect(url_for(".preferences_page", token=token), code=303)
     if action != "save":
         abort(400, "Unknown action.")
-    if subscriber.status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
-        abort(409, "You are unsubscribed. Sign up again to choose what you get.")
-    frequency = None
-    choices = _digest_choices()
-    if choices and request.form.get("frequency"):
-        try:
-            frequency = Frequency(request.form["frequency"])
-        except ValueError:
-            frequency = None
-        if frequency not in choices:
-            return _preferences_error(token, data, "Choose one of the frequencies offered.")
     categories = request.form.getlist("categories")
     if len(categories) > MAX_CATEGORIES:
         return _preferences_error(token, data, "Too many categories.")
@@ -339,8 +330,11 @@ def preferences_submit(token: str) -> Any:
             subscriber_id=subscriber.id,
             name=request.form.get("name", ""),
             categories=categories,
-            frequency=frequency,
+            frequency=request.form.get("frequency"),
+            offered_frequencies=_settings().digest_frequencies,
         )
+    except TransitionRefused:
+        abort(409, "You are unsubscribed. Sign up again to choose what you get.")
     except InvalidInput as exc:
         session.rollback()
         return _preferences_error(token, data, str(exc))
@@ -368,9 +362,11 @@ def unsubscribe_submit(token: str) -> Any:
     send no body, text/plain or JSON; a POST to the link is intent enough (only
     GET and HEAD are what scanners prefetch, and they never change anything).
     """
-    data = _token(Purpose.UNSUBSCRIBE, token)
     via = "page" if _posted_from_page() else "one-click"
-    service.unsubscribe_by_token(get_session(), token=data, via=via)
+    try:
+        service.unsubscribe_by_token(get_session(), token=token, via=via, settings=_settings())
+    except InvalidToken:
+        abort(404, BAD_LINK)
     # Always 200 and never a redirect (RFC 8058 §3.2); idempotent.
     response = Response(render_template("web/subscribers/unsubscribe.html", token=token, done=True))
     response.headers["Cache-Control"] = "no-store"

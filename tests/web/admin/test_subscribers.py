@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from newsletter import current_settings
 from newsletter.cli.subscribers import subscribers as cli
 from newsletter.mail.transport import MemorySender
 from newsletter.models import (
@@ -168,10 +169,14 @@ def test_history_shows_imports_preferences_and_every_email(
 ):
     sender = MemorySender()
     sub_id = subscribe(db_session, email="ada@example.org", name="Ada").subscriber_id
-    assert send_confirmation(db_session, subscriber_id=sub_id, sender=sender)
+    assert send_confirmation(
+        db_session, subscriber_id=sub_id, sender=sender, settings=current_settings()
+    )
     sub = db_session.get(Subscriber, sub_id)
     assert confirm(db_session, token=_confirm_token(sub)) == "confirmed"
-    assert send_welcome(db_session, subscriber_id=sub_id, sender=sender)
+    assert send_welcome(
+        db_session, subscriber_id=sub_id, sender=sender, settings=current_settings()
+    )
     update_preferences(db_session, subscriber_id=sub_id, name="Ada", categories=["China"])
     # Saving without a change records nothing.
     update_preferences(db_session, subscriber_id=sub_id, name="Ada", categories=["China"])

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
+from newsletter import current_settings
 from newsletter.config import ConfigError, load_settings
 from newsletter.models import Category, Issue, IssueStatus, Subscriber, SubscriberStatus
 from tests.conftest import make_test_app
@@ -126,7 +127,9 @@ def test_welcome_email_links_to_the_home_page(site_app, db_session):
     sub = Subscriber(email="ada@example.org", status=SubscriberStatus.ACTIVE, attributes={})
     db_session.add(sub)
     db_session.commit()
-    assert send_welcome(db_session, subscriber_id=sub.id, sender=sender)
+    assert send_welcome(
+        db_session, subscriber_id=sub.id, sender=sender, settings=current_settings()
+    )
     message = email.message_from_bytes(sender.outbox[0].message, policy=email.policy.default)
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from newsletter import current_settings
 from newsletter.models import Subscriber, SubscriberStatus, SuppressionReason, utcnow
 from newsletter.subscribers import emails, service
 from newsletter.subscribers.suppression import suppress
@@ -26,9 +27,13 @@ def deliver(tasks, db_session, sender) -> list[str]:
     """Run the published email tasks through the real email functions; the confirm links sent."""
     for name, args in tasks:
         if name == "subscribers.send_confirmation":
-            emails.send_confirmation(db_session, subscriber_id=args[0], sender=sender)
+            emails.send_confirmation(
+                db_session, subscriber_id=args[0], sender=sender, settings=current_settings()
+            )
         elif name == "subscribers.send_welcome":
-            emails.send_welcome(db_session, subscriber_id=args[0], sender=sender)
+            emails.send_welcome(
+                db_session, subscriber_id=args[0], sender=sender, settings=current_settings()
+            )
     tasks.clear()
     links = []
     for sent in sender.outbox:
