@@ -254,10 +254,10 @@ def build_message(
             name=verdict.name,
             message_id=claimed.message_id,
             unsubscribe_url=unsubscribe_url(
-                verdict.subscriber_id, verdict.email, issue_id=issue_id
+                verdict.subscriber_id, verdict.email, issue_id=issue_id, settings=settings
             ),
             preferences_url=preferences_url(
-                verdict.subscriber_id, verdict.email, issue_id=issue_id
+                verdict.subscriber_id, verdict.email, issue_id=issue_id, settings=settings
             ),
             tracking_token=delivery_token(settings, claimed.id) if "track" in template.keys else "",
         )
