@@ -157,13 +157,14 @@ def _check_port_free(port: int) -> None:
 
 def _add_optional_groups() -> None:
     """Command groups that live with their domain."""
+    from .automations.cli import automations, feeds
     from .bounces.cli import bounces
     from .compose.cli import issues
     from .deliverability.cli import deliverability
     from .posts.cli import posts
     from .subscribers.cli import subscribers
 
-    for group in (posts, subscribers, issues, bounces, deliverability):
+    for group in (posts, subscribers, issues, bounces, deliverability, feeds, automations):
         cli.add_command(group)
 
 

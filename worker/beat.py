@@ -19,12 +19,28 @@ DISPATCH_EVERY = (
     5.0  # seconds: how late a scheduled issue may start, and how fast a stuck send is rescued
 )
 
+FEEDS_EVERY = 30.0  # seconds between looks for due feeds (each feed has its own interval)
+AUTOMATIONS_EVERY = 10.0  # seconds: how late an automation may run after its cron time
+
 SCHEDULE: dict[str, dict[str, Any]] = {
     "sends-dispatch-due": {
         "task": "sends.dispatch_due",
         "schedule": DISPATCH_EVERY,
         # A tick that waited longer than its interval is useless: the next one comes.
         "options": {"expires": DISPATCH_EVERY},
+    },
+    # Feeds and automations keep their schedules in the database (next_poll_at,
+    # next_run_at); these ticks only look for what is due, and claim it with a
+    # conditional UPDATE, so two beats still poll a feed once and run a cron time once.
+    "feeds-poll-due": {
+        "task": "feeds.poll_due",
+        "schedule": FEEDS_EVERY,
+        "options": {"expires": FEEDS_EVERY},
+    },
+    "automations-run-due": {
+        "task": "automations.run_due",
+        "schedule": AUTOMATIONS_EVERY,
+        "options": {"expires": AUTOMATIONS_EVERY},
     },
 }
 

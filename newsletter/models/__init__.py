@@ -1,5 +1,13 @@
 """The domain model; importing this package registers every table on Base.metadata."""
 
+from .automations import (
+    Automation,
+    AutomationAction,
+    AutomationRun,
+    Feed,
+    RunOutcome,
+    automation_categories,
+)
 from .base import Base, utcnow
 from .deliveries import Delivery, DeliveryStatus, Event, EventKind
 from .issues import Issue, IssueItem, IssueStatus, ItemMode, Link
@@ -16,12 +24,16 @@ from .users import ApiToken, Role, User
 
 __all__ = [
     "ApiToken",
+    "Automation",
+    "AutomationAction",
+    "AutomationRun",
     "Base",
     "Category",
     "Delivery",
     "DeliveryStatus",
     "Event",
     "EventKind",
+    "Feed",
     "Frequency",
     "Issue",
     "IssueItem",
@@ -30,11 +42,13 @@ __all__ = [
     "Link",
     "Post",
     "Role",
+    "RunOutcome",
     "Subscriber",
     "SubscriberStatus",
     "Suppression",
     "SuppressionReason",
     "User",
+    "automation_categories",
     "post_categories",
     "subscriber_categories",
     "utcnow",

@@ -1,0 +1,1 @@
+"""Work done with no one at the keyboard: watched feeds, automatic issues, digests."""
