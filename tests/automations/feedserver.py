@@ -34,7 +34,7 @@ def rss(items: list[Item], *, link: str = "https://blog.example.org/") -> bytes:
     for item in items:
         cats = "".join(f"<category>{escape(c)}</category>" for c in item.categories)
         parts.append(
-            f"<item><guid isPermaLink=\"false\">tag:blog.example.org,2026:{escape(item.guid)}</guid><title>{escape(item.title)}</title>"
+            f'<item><guid isPermaLink="false">tag:blog.example.org,2026:{escape(item.guid)}</guid><title>{escape(item.title)}</title>'
             f"<link>https://blog.example.org/{escape(item.guid)}</link>"
             f"<pubDate>{format_datetime(item.published)}</pubDate>{cats}"
             f"<description>{escape(item.body)}</description></item>"
@@ -95,16 +95,27 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"ETag": etag, "Last-Modified": modified}
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, headers=headers)
-            if not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == modified:
+            if (
+                not self.headers.get("If-None-Match")
+                and self.headers.get("If-Modified-Since") == modified
+            ):
                 return self._send(304, headers=headers)
-            return self._send(200, state.body(), {**headers, "Content-Type": "application/rss+xml; charset=utf-8"})
+            return self._send(
+                200, state.body(), {**headers, "Content-Type": "application/rss+xml; charset=utf-8"}
+            )
         if self.path.startswith("/loop"):
             n = int(self.path[5:] or 0)
             return self._send(302, headers={"Location": f"/loop{(n + 1) % 3}"})
         if self.path == "/huge.xml":  # 50 MB, declared
-            return self._send(200, b"", {"Content-Length": str(50 * 1024 * 1024), "Content-Type": "application/xml"})
+            return self._send(
+                200,
+                b"",
+                {"Content-Length": str(50 * 1024 * 1024), "Content-Type": "application/xml"},
+            )
         if self.path == "/page.html":
-            return self._send(200, b"<html><body>hello</body></html>", {"Content-Type": "text/html"})
+            return self._send(
+                200, b"<html><body>hello</body></html>", {"Content-Type": "text/html"}
+            )
         if self.path == "/plain.txt":
             return self._send(200, b"just some words", {"Content-Type": "text/plain"})
         return self._send(404, b"not found")

@@ -33,12 +33,17 @@ def test_feeds_commands(cli, feed_server):
     # The command line may watch a feed on a private host (here: loopback).
     added = cli("feeds", "add", feed_server.url(), "--every", "30m")
     assert added.returncode == 0, added.stderr
-    assert added.stdout.strip() == "watching feed 1 every 30 minutes: imported 2 posts (2 new, 0 updated)"
+    assert (
+        added.stdout.strip()
+        == "watching feed 1 every 30 minutes: imported 2 posts (2 new, 0 updated)"
+    )
     listed = json.loads(cli("feeds", "list", "--json").stdout)
     assert listed["items"][0]["every_minutes"] == 30 and listed["items"][0]["etag"]
     polled = cli("feeds", "poll")
     assert polled.returncode == 0 and polled.stdout.strip() == "feed 1: not modified"
-    feed_server.state.change([*feed_server.state.items, Item("p9", "New one", "b", datetime(2026, 3, 9, tzinfo=UTC))])
+    feed_server.state.change(
+        [*feed_server.state.items, Item("p9", "New one", "b", datetime(2026, 3, 9, tzinfo=UTC))]
+    )
     polled = cli("feeds", "poll", "1")
     assert polled.stdout.strip() == "feed 1: 1 new, 2 updated"
     feed_server.state.fail = True
@@ -76,7 +81,15 @@ def test_automations_list_and_run(cli):
             session, name="Weekly", schedule="0 8 * * 1", subject="{count} new: {first_title}",
             min_posts=2, now=now - timedelta(days=1),
         )  # fmt: skip
-        session.add(Post(title="Only one", slug="only-one", html="<p>x</p>", excerpt="x", published_at=now - timedelta(hours=2)))
+        session.add(
+            Post(
+                title="Only one",
+                slug="only-one",
+                html="<p>x</p>",
+                excerpt="x",
+                published_at=now - timedelta(hours=2),
+            )
+        )
         session.commit()
     engine.dispose()
     listed = cli("automations", "list")
@@ -86,6 +99,9 @@ def test_automations_list_and_run(cli):
     assert dry.stdout.splitlines()[:2] == ["would take 1 posts:", "  1\tOnly one"]
     assert "skipped: 1 new post, fewer than min_posts (2)" in dry.stdout
     ran = cli("automations", "run", str(automation.id))
-    assert ran.returncode == 0 and ran.stdout.strip() == "skipped: 1 new post, fewer than min_posts (2)"
+    assert (
+        ran.returncode == 0
+        and ran.stdout.strip() == "skipped: 1 new post, fewer than min_posts (2)"
+    )
     items = json.loads(cli("automations", "list", "--json").stdout)["items"]
     assert items[0]["last_result"] == "skipped: 1 new post, fewer than min_posts (2)"

@@ -51,7 +51,9 @@ def test_poll_304_new_post_and_edited_post(db_session, app, feed_server):
 
     # A new post and an edit of an old one.
     items = feed_server.state.items
-    edited = Item("p1", "First post, corrected", "Hello one, now longer", items[0].published, ("AI",))
+    edited = Item(
+        "p1", "First post, corrected", "Hello one, now longer", items[0].published, ("AI",)
+    )
     new = Item("p3", "Third post", "Hello three", datetime(2026, 3, 4, 9, tzinfo=UTC), ("AI",))
     feed_server.state.change([edited, items[1], new])
     result = feeds.poll_feed(db_session, feed_id=feed.id, now=T0 + timedelta(hours=2))

@@ -234,7 +234,9 @@ def test_run_now_leaves_the_schedule_and_dry_run_writes_nothing(db_session, app)
 
 def test_subject_rendering_is_limited_to_three_values():
     day = datetime(2026, 3, 2).date()
-    subject = rules.render_subject("{date} {count} {first_title:.5}", day=day, count=3, first_title="Transformers")
+    subject = rules.render_subject(
+        "{date} {count} {first_title:.5}", day=day, count=3, first_title="Transformers"
+    )
     assert subject == "2026-03-02 3 Trans"
     long = rules.render_subject("{first_title}", day=day, count=1, first_title="x" * 400)
     assert len(long) == 300 and long.endswith("…")

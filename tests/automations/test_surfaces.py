@@ -27,11 +27,21 @@ def count(db_session, model) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_feeds_api_add_list_delete(client, auth, db_session, feed_server):
-    created = client.post("/api/v1/feeds", json={"url": feed_server.url(), "every_minutes": 15}, headers=auth)
+    created = client.post(
+        "/api/v1/feeds", json={"url": feed_server.url(), "every_minutes": 15}, headers=auth
+    )
     assert created.status_code == 201, created.json
     body = created.json
     assert body["imported"] == 2 and body["every_minutes"] == 15
-    assert set(body) >= {"id", "url", "every_minutes", "last_polled_at", "last_error", "etag", "last_modified"}
+    assert set(body) >= {
+        "id",
+        "url",
+        "every_minutes",
+        "last_polled_at",
+        "last_error",
+        "etag",
+        "last_modified",
+    }
     listed = client.get("/api/v1/feeds", headers=auth).json
     assert [f["url"] for f in listed["items"]] == [feed_server.url()] and listed["next"] is None
     again = client.post("/api/v1/feeds", json={"url": feed_server.url()}, headers=auth)
@@ -60,13 +70,17 @@ def test_feeds_api_bad_input(client, auth, db_session, feed_server, payload, sta
     assert count(db_session, Feed) == 0
 
 
-def test_feeds_api_refuses_private_hosts_unless_allowed(db_session, connection, tmp_path, feed_server, api_token):
+def test_feeds_api_refuses_private_hosts_unless_allowed(
+    db_session, connection, tmp_path, feed_server, api_token
+):
     from ..conftest import make_test_app
 
     strict = make_test_app(connection, tmp_path)  # IMPORT_ALLOW_PRIVATE_URLS off
     with strict.app_context():
         response = strict.test_client().post(
-            "/api/v1/feeds", json={"url": feed_server.url()}, headers={"Authorization": f"Bearer {api_token}"}
+            "/api/v1/feeds",
+            json={"url": feed_server.url()},
+            headers={"Authorization": f"Bearer {api_token}"},
         )
     assert response.status_code == 422 and "private or local" in response.json["error"]["message"]
     assert count(db_session, Feed) == 0
@@ -95,7 +109,11 @@ def test_automations_api_crud(client, auth, db_session):
     assert set(out) >= {"id", "name", "schedule", "timezone", "categories", "min_posts", "action",
                         "subject", "enabled", "last_run_at", "next_run_at"}  # fmt: skip
     aid = out["id"]
-    patched = client.patch(f"/api/v1/automations/{aid}", json={"schedule": "30 6 * * *", "enabled": False}, headers=auth)
+    patched = client.patch(
+        f"/api/v1/automations/{aid}",
+        json={"schedule": "30 6 * * *", "enabled": False},
+        headers=auth,
+    )
     assert patched.status_code == 200 and patched.json["schedule"] == "30 6 * * *"
     assert patched.json["enabled"] is False
     assert client.get(f"/api/v1/automations/{aid}", headers=auth).json["min_posts"] == 3
@@ -126,8 +144,14 @@ def test_automations_api_bad_input(client, auth, db_session, change, words):
 
 
 def test_patch_with_bad_input_changes_nothing(client, auth, db_session):
-    aid = client.post("/api/v1/automations", json={"name": "W", "schedule": "0 8 * * 1", "subject": "{date}"}, headers=auth).json["id"]
-    response = client.patch(f"/api/v1/automations/{aid}", json={"name": "New", "schedule": "* * * * *"}, headers=auth)
+    aid = client.post(
+        "/api/v1/automations",
+        json={"name": "W", "schedule": "0 8 * * 1", "subject": "{date}"},
+        headers=auth,
+    ).json["id"]
+    response = client.patch(
+        f"/api/v1/automations/{aid}", json={"name": "New", "schedule": "* * * * *"}, headers=auth
+    )
     assert response.status_code == 422
     assert client.get(f"/api/v1/automations/{aid}", headers=auth).json["name"] == "W"
 
@@ -137,10 +161,21 @@ def test_author_pages_add_feed_and_automation_and_dry_run(client, login, db_sess
     page = client.get("/author/feeds")
     assert page.status_code == 200 and "Watched feeds" in page.get_data(as_text=True)
     token = csrf_token_from(page.get_data(as_text=True))
-    added = client.post("/author/feeds", data={"csrf_token": token, "url": feed_server.url(), "every": "60"}, follow_redirects=True)
-    assert "Watching feed" in added.get_data(as_text=True) and feed_server.url() in added.get_data(as_text=True)
-    refused = client.post("/author/feeds", data={"csrf_token": token, "url": feed_server.url("/page.html"), "every": "60"})
-    assert refused.status_code == 422 and "not an RSS or Atom feed" in refused.get_data(as_text=True)
+    added = client.post(
+        "/author/feeds",
+        data={"csrf_token": token, "url": feed_server.url(), "every": "60"},
+        follow_redirects=True,
+    )
+    assert "Watching feed" in added.get_data(as_text=True) and feed_server.url() in added.get_data(
+        as_text=True
+    )
+    refused = client.post(
+        "/author/feeds",
+        data={"csrf_token": token, "url": feed_server.url("/page.html"), "every": "60"},
+    )
+    assert refused.status_code == 422 and "not an RSS or Atom feed" in refused.get_data(
+        as_text=True
+    )
     no_csrf = client.post("/author/feeds", data={"url": feed_server.url("/x"), "every": "60"})
     assert no_csrf.status_code in (400, 422) and count(db_session, Feed) == 1
 
@@ -161,10 +196,22 @@ def test_author_pages_add_feed_and_automation_and_dry_run(client, login, db_sess
 def test_the_draft_email_reaches_every_author(app, db_session, make_user):
     make_user("writer@example.org", "author")
     make_user("boss@example.org", "admin")
-    post = Post(title="Ready <b>", slug="ready", html="<p>x</p>", excerpt="x", published_at=datetime.now(UTC) - timedelta(hours=1))
+    post = Post(
+        title="Ready <b>",
+        slug="ready",
+        html="<p>x</p>",
+        excerpt="x",
+        published_at=datetime.now(UTC) - timedelta(hours=1),
+    )
     db_session.add(post)
     db_session.commit()
-    automation = rules.create_automation(db_session, name="Daily & co", schedule="0 6 * * *", subject="{first_title}", now=datetime.now(UTC) - timedelta(days=1))
+    automation = rules.create_automation(
+        db_session,
+        name="Daily & co",
+        schedule="0 6 * * *",
+        subject="{first_title}",
+        now=datetime.now(UTC) - timedelta(days=1),
+    )
     report = rules.run_now(db_session, automation_id=automation.id)
     assert report.issue_id
     sender = MemorySender()

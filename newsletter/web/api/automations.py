@@ -162,9 +162,7 @@ def delete_feed_api(feed_id: int) -> None:
         feed_service.remove_feed(get_session(), feed_id=feed_id)
 
 
-@api.operation(
-    "/automations", summary="Automations", tag="automations", response=AutomationList
-)
+@api.operation("/automations", summary="Automations", tag="automations", response=AutomationList)
 def list_automations_api() -> AutomationList:
     items = rules.list_automations(get_session())
     return AutomationList(items=[AutomationOut.model_validate(automation_dict(a)) for a in items])
