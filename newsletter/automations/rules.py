@@ -16,9 +16,10 @@ schedule alone.
 Which posts: from `covered_until` (the newest publication date in this automation's
 previous issue) on, leaving out the posts of that issue; a post imported late with an
 earlier date than a run that has already happened is still taken, as long as it is not
-older than the previous issue's newest post. The first run takes the posts since the
-newsletter's last sent issue, or, when nothing was ever sent, since the automation was
-created (an automation never mails a blog's whole back catalogue by surprise).
+older than the previous issue's newest post. The first run covers one period of the
+schedule: the posts since its firing before the automation was created (a weekly one
+made on a Wednesday starts from Monday), or since the newsletter's last sent issue if
+that is later; an automation never mails a blog's whole back catalogue by surprise.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from newsletter.queue import enqueue_after_commit
 from newsletter.sends import lifecycle
 
 from .errors import AutomationError, NotFound
-from .schedule import check_schedule, check_timezone, next_run
+from .schedule import check_schedule, check_timezone, next_run, previous_run
 
 SUBJECT_FIELDS = ("date", "count", "first_title")
 MAX_NAME = 200
@@ -289,7 +290,12 @@ def pending_posts(session: Session, automation: Automation) -> list[Post]:
     """The dated posts the next run would take, newest first (see the module docstring)."""
     since = automation.covered_until
     if since is None:
-        since = last_sent_at(session) or automation.created_at
+        # The first run covers one period of the schedule (from its firing before the
+        # automation was created), or less when an issue went out since then.
+        period_start = previous_run(
+            automation.schedule, automation.timezone, before=automation.created_at
+        )
+        since = max(filter(None, (last_sent_at(session), period_start)))
     stmt = select(Post).where(Post.published_at.is_not(None), Post.published_at >= since)
     if automation.last_issue_id is not None:
         taken = select(IssueItem.post_id).where(IssueItem.issue_id == automation.last_issue_id)

@@ -242,3 +242,11 @@ def test_subject_rendering_is_limited_to_three_values():
     assert len(long) == 300 and long.endswith("…")
     with pytest.raises(AutomationError):
         rules.render_subject("{first_title.__class__.__mro__}", day=day, count=1, first_title="t")
+
+
+def test_the_first_run_covers_one_period_of_the_schedule(db_session, app):
+    # Created on Wednesday: the first run starts from the firing before, Monday 08:00 Berlin.
+    add_post(db_session, "Sunday", MONDAY - timedelta(days=1))
+    tuesday = add_post(db_session, "Tuesday", MONDAY + timedelta(days=1))
+    automation = weekly(db_session, min_posts=1, now=MONDAY + timedelta(days=2))
+    assert rules.dry_run(db_session, automation_id=automation.id).post_ids == [tuesday.id]

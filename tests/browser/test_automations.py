@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from newsletter.automations.schedule import previous_run
 from newsletter.models import Automation, Feed, Issue, IssueStatus
 
 from ..automations.feedserver import FeedServer, Item
@@ -32,10 +33,14 @@ def test_feed_and_automation_from_the_author_ui(stack, page):
     base = stack.base_url
     server = FeedServer()
     now = datetime.now(UTC)
+    # The first run covers one period of the schedule: posts since its last firing.
+    start = previous_run("0 7 * * *", "Europe/Berlin", before=now)
+    step = (now - start) / 4
     server.state.items = [
-        Item("b1", "Browser post one", "one", now - timedelta(hours=5), ("AI",)),
-        Item("b2", "Browser post two", "two", now - timedelta(hours=2), ("AI: Robots",)),
-        Item("b3", "Cooking aside", "three", now - timedelta(hours=1), ("Cooking",)),
+        Item("b1", "Browser post one", "one", start + step, ("AI",)),
+        Item("b2", "Browser post two", "two", start + 2 * step, ("AI: Robots",)),
+        Item("b3", "Cooking aside", "three", start + 3 * step, ("Cooking",)),
+        Item("b0", "Before the period", "zero", start - timedelta(hours=1), ("AI",)),
     ]
     try:
         stack.create_user("automator@example.org", "a long enough password", role="author")
@@ -54,7 +59,7 @@ def test_feed_and_automation_from_the_author_ui(stack, page):
         page.select_option("#every", "15")
         page.click("text=Watch this feed")
         page.wait_for_url(f"{base}/author/feeds")
-        assert "imported 3 posts (3 new, 0 updated)" in page.inner_text(".flash-info")
+        assert "imported 4 posts (4 new, 0 updated)" in page.inner_text(".flash-info")
         assert server.url() in page.inner_text("table.feeds")
         page.click("table.feeds >> text=Check now")
         assert "not modified" in page.inner_text(".flash-info")
@@ -81,7 +86,8 @@ def test_feed_and_automation_from_the_author_ui(stack, page):
         row.locator("text=Dry run").click()
         dry = page.inner_text("section.dry-run")
         assert "would take 2 posts" in dry
-        assert "Browser post two" in dry and "Browser post one" in dry and "Cooking" not in dry
+        assert "Browser post two" in dry and "Browser post one" in dry
+        assert "Cooking" not in dry and "Before the period" not in dry
         page.screenshot(path=str(ARTIFACTS / "automations-dry-run.png"), full_page=True)
 
         page.locator("table.automations tbody tr").first.locator("text=Run now").click()
