@@ -225,3 +225,14 @@ def test_the_draft_email_reaches_every_author(app, db_session, make_user):
     html = message.get_body(("html",)).get_content()
     assert f"http://localhost/author/issues/{report.issue_id}" in text
     assert "Daily &amp; co" in html and "Ready &lt;b&gt;" in html
+
+
+def test_a_failing_feed_shows_its_error_on_the_page(client, login, db_session, feed_server):
+    from newsletter.automations import feeds
+
+    feed, _ = feeds.add_feed(db_session, url=feed_server.url(), allow_private=True)
+    feed_server.state.fail = True
+    feeds.poll_feed(db_session, feed_id=feed.id)
+    login("author")
+    page = client.get("/author/feeds").get_data(as_text=True)
+    assert "Failing (1 in a row):" in page and "HTTP 500" in page
