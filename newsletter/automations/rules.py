@@ -427,11 +427,11 @@ def _plan(session: Session, automation: Automation, now: datetime) -> RunReport:
         )
         return report
     day = now.astimezone(ZoneInfo(automation.timezone)).date()
-    report.subject = clean_subject(
-        render_subject(
-            automation.subject, day=day, count=len(report.post_ids), first_title=posts[0].title
-        )
+    subject = render_subject(
+        automation.subject, day=day, count=len(report.post_ids), first_title=posts[0].title
     )
+    # A template of only {first_title} and a post with a blank title: the name stands in.
+    report.subject = clean_subject(subject if subject.strip() else automation.name)
     what = "a draft" if automation.action is AutomationAction.DRAFT else "an issue sent at once"
     extra = f" (the newest {MAX_ITEMS} of {len(posts)})" if len(posts) > MAX_ITEMS else ""
     report.message = f"{what} with {len(report.post_ids)} posts{extra}: {report.subject}"

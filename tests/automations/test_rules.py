@@ -250,3 +250,9 @@ def test_the_first_run_covers_one_period_of_the_schedule(db_session, app):
     tuesday = add_post(db_session, "Tuesday", MONDAY + timedelta(days=1))
     automation = weekly(db_session, min_posts=1, now=MONDAY + timedelta(days=2))
     assert rules.dry_run(db_session, automation_id=automation.id).post_ids == [tuesday.id]
+
+
+def test_a_blank_title_leaves_the_automation_name_as_subject(db_session, app):
+    automation = weekly(db_session, min_posts=1, subject="{first_title}")
+    add_post(db_session, "   ", MONDAY - timedelta(days=1))
+    assert rules.dry_run(db_session, automation_id=automation.id).subject == "Weekly"
