@@ -13,6 +13,7 @@ from newsletter.db import make_engine
 from newsletter.models import Post
 
 from ..live import run_cli, stack_environment
+from .feedfixtures import feed_server  # noqa: F401 - fixtures
 from .feedserver import Item
 
 

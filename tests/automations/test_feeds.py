@@ -11,6 +11,7 @@ from newsletter.automations import feeds
 from newsletter.automations.errors import Conflict, FeedError
 from newsletter.models import Feed, Post
 
+from .feedfixtures import app, feed_server  # noqa: F401 - fixtures
 from .feedserver import Item
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -22,6 +22,8 @@ from newsletter.models import (
 )
 from newsletter.posts import get_or_create_categories
 
+from .feedfixtures import app  # noqa: F401 - fixtures
+
 # Monday 2 March 2026, 07:00 UTC = 08:00 in Berlin (CET).
 MONDAY = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 

@@ -15,6 +15,7 @@ from newsletter.models import Automation, Feed, Post
 from newsletter.posts import get_or_create_categories
 
 from ..conftest import csrf_token_from
+from .feedfixtures import app, feed_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture

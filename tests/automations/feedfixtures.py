@@ -1,4 +1,6 @@
-"""Fixtures for feeds and automations: a loopback feed server, an app that may reach it."""
+"""Fixtures for the feed and automation tests: a loopback feed server, and an app whose web
+and API may reach it. Imported by those test modules (not a conftest, so the digest tests
+in this folder keep their own `app`)."""
 
 from __future__ import annotations
 
