@@ -137,7 +137,9 @@ def stack_environment(tmp: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-def start_stack(tmp: Path, *, broker_url: str | None = None) -> tuple[LiveStack, object]:
+def start_stack(
+    tmp: Path, *, broker_url: str | None = None, **env_overrides: str
+) -> tuple[LiveStack, object]:
     port, smtp_port = free_port(), free_port()
     database_url = f"sqlite:///{tmp / 'live.db'}"
     env = stack_environment(
@@ -148,6 +150,7 @@ def start_stack(tmp: Path, *, broker_url: str | None = None) -> tuple[LiveStack,
     )
     if broker_url:
         env["NEWSLETTER_BROKER_URL"] = broker_url
+    env.update(env_overrides)
     engine = make_engine(database_url)
     upgrade(engine)
     engine.dispose()

@@ -20,6 +20,8 @@ DISPATCH_EVERY = (
 )
 
 DIGESTS_EVERY = 60.0  # seconds between "is a digest due?" checks (cron has minute steps)
+FEEDS_EVERY = 30.0  # seconds between looks for due feeds (each feed has its own interval)
+AUTOMATIONS_EVERY = 10.0  # seconds: how late an automation may run after its cron time
 
 SCHEDULE: dict[str, dict[str, Any]] = {
     "sends-dispatch-due": {
@@ -34,6 +36,19 @@ SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "digests.run_due",
         "schedule": DIGESTS_EVERY,
         "options": {"expires": DIGESTS_EVERY},
+    },
+    # Feeds and automations keep their schedules in the database (next_poll_at,
+    # next_run_at); these ticks only look for what is due, and claim it with a
+    # conditional UPDATE, so two beats still poll a feed once and run a cron time once.
+    "feeds-poll-due": {
+        "task": "feeds.poll_due",
+        "schedule": FEEDS_EVERY,
+        "options": {"expires": FEEDS_EVERY},
+    },
+    "automations-run-due": {
+        "task": "automations.run_due",
+        "schedule": AUTOMATIONS_EVERY,
+        "options": {"expires": AUTOMATIONS_EVERY},
     },
 }
 

@@ -1,1 +1,2 @@
-"""Mail that goes out with no one at the keyboard: feeds, automations, digests, welcome-latest."""
+"""Work done with no one at the keyboard: watched feeds, automatic issues, digests at each
+reader's pace, welcome with the latest issue."""

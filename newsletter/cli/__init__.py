@@ -14,7 +14,18 @@ import click
 
 from newsletter.config import ConfigError
 
-from . import bounces, db, deliverability, dev, issues, posts, subscribers, tokens, users
+from . import (
+    automations,
+    bounces,
+    db,
+    deliverability,
+    dev,
+    issues,
+    posts,
+    subscribers,
+    tokens,
+    users,
+)
 
 # Commands that must not build the app in this process (they start their own).
 _NO_APP = {"dev", "bounces"}  # bounces builds the app only for commands that need it
@@ -40,6 +51,8 @@ for _group in (
     issues.issues,
     bounces.bounces,
     deliverability.deliverability,
+    automations.feeds,
+    automations.automations,
 ):
     cli.add_command(_group)
 

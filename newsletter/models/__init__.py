@@ -1,5 +1,13 @@
 """The domain model; importing this package registers every table on Base.metadata."""
 
+from .automations import (
+    Automation,
+    AutomationAction,
+    AutomationRun,
+    Feed,
+    RunOutcome,
+    automation_categories,
+)
 from .base import Base, utcnow
 from .deliveries import Delivery, DeliveryStatus
 from .digests import DigestRun, digest_sources
@@ -20,6 +28,9 @@ from .users import ApiToken, Role, User
 __all__ = [
     "NO_LINK",
     "ApiToken",
+    "Automation",
+    "AutomationAction",
+    "AutomationRun",
     "Base",
     "Category",
     "Delivery",
@@ -27,6 +38,7 @@ __all__ = [
     "DigestRun",
     "Event",
     "EventKind",
+    "Feed",
     "Frequency",
     "Issue",
     "IssueItem",
@@ -36,6 +48,7 @@ __all__ = [
     "Link",
     "Post",
     "Role",
+    "RunOutcome",
     "Subscriber",
     "SubscriberStatus",
     "Suppression",
@@ -43,6 +56,7 @@ __all__ = [
     "TrackingCount",
     "TrackingFirst",
     "User",
+    "automation_categories",
     "digest_sources",
     "post_categories",
     "subscriber_categories",

@@ -95,7 +95,43 @@ def fetch_url(
     (a proxy would choose the address). The CLI allows private hosts: its user is the
     operator. Raises PostImportError for a refused, failed or oversized fetch.
     """
-    request = Request(url, headers={"User-Agent": _USER_AGENT})  # noqa: S310 - scheme checked by caller
+    fetched = fetch_conditional(
+        url, max_bytes=max_bytes, timeout=timeout, allow_private=allow_private
+    )
+    return fetched.data or b"", fetched.content_type, fetched.url
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One GET's answer; `data` is None for 304 Not Modified."""
+
+    data: bytes | None
+    content_type: str | None
+    url: str  # after redirects
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def fetch_conditional(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float = FETCH_TIMEOUT,
+    allow_private: bool = False,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
+    """`fetch_url` with a conditional GET (RFC 9110 13.1: If-None-Match, If-Modified-Since).
+
+    Same checks and limits as fetch_url; a 304 answer gives `data=None`. The validators
+    the server sent come back in `etag` and `last_modified` (None when it sent none).
+    """
+    headers = {"User-Agent": _USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    request = Request(url, headers=headers)  # noqa: S310 - scheme checked by caller
     if allow_private:
         opener = build_opener(_HttpOnlyRedirects())
     else:
@@ -110,16 +146,26 @@ def fetch_url(
             data = response.read(max_bytes + 1)
             content_type = response.headers.get("Content-Type")
             final_url = response.geturl() or url
+            new_etag = response.headers.get("ETag")
+            new_last_modified = response.headers.get("Last-Modified")
     except PostImportError:
         raise
     except HTTPError as exc:
+        if exc.code == 304 and (etag or last_modified):
+            return Fetched(
+                None,
+                None,
+                exc.geturl() or url,
+                exc.headers.get("ETag") or etag,
+                exc.headers.get("Last-Modified") or last_modified,
+            )
         raise PostImportError(f"could not fetch {url}: HTTP {exc.code} {exc.reason}") from exc
     except (URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise PostImportError(f"could not fetch {url}: {reason}") from exc
     if len(data) > max_bytes:
         raise too_big(max_bytes)
-    return data, content_type, final_url
+    return Fetched(data, content_type, final_url, new_etag, new_last_modified)
 
 
 # NAT64 (RFC 6052) embeds an IPv4 address in the last 32 bits; ipaddress calls it global.

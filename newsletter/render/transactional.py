@@ -16,7 +16,11 @@ from .pipeline import mjml_to_html, tidy_text
 _KEYS: dict[str, tuple[str, ...]] = {
     "confirm": ("confirm_url", "name"),
     "welcome": ("preferences_url", "unsubscribe_url", "name"),
+    # To the authors: an automation left a draft (newsletter/automations/notify.py).
+    "draft_ready": ("editor_url", "issue_subject", "automation_name", "post_count", "name"),
 }
+# Keys shown as plain values in the body (escaped by the template like any text).
+_VALUE_KEYS = ("editor_url", "issue_subject", "automation_name", "post_count")
 # Keys that may be left to the mail layer as per-recipient placeholders.
 _RECIPIENT_KEYS = ("name", "unsubscribe_url", "preferences_url")
 
@@ -35,7 +39,7 @@ def _recipient(context: Mapping[str, object], *, html: bool) -> dict[str, str]:
 def render_transactional(
     name: str, context: Mapping[str, object], branding: Branding
 ) -> RenderedEmail:
-    """Render `confirm` or `welcome`; the subject comes from `<name>.subject.txt`."""
+    """Render `confirm`, `welcome` or `draft_ready`; the subject comes from `<name>.subject.txt`."""
     if name not in _KEYS:
         raise ValueError(f"unknown transactional email: {name!r}")
     if name == "confirm" and not str(context.get("confirm_url") or "").strip():
@@ -49,8 +53,11 @@ def render_transactional(
         "web_url": None,
         "confirm_url": clean_line(str(context.get("confirm_url") or "")),
         # The confirm email goes to someone not yet on the list: no list links.
-        "list_links": name != "confirm",
+        "list_links": name not in ("confirm", "draft_ready"),
     }
+    for key in _VALUE_KEYS:
+        if key in _KEYS[name]:
+            shared[key] = clean_line(str(context.get(key) or ""))
     subject = clean_line(env.get_template(f"{name}.subject.txt").render(shared))
     mjml = env.get_template(f"{name}.mjml").render(
         shared,

@@ -37,7 +37,7 @@ def test_beat_entry(settings):  # type: ignore[no-untyped-def]
     assert entry["task"] == "digests.run_due" and entry["schedule"] == 60.0
 
 
-def test_weekly_digest_and_welcome_latest_through_a_real_worker(make_stack):  # noqa: F811
+def test_weekly_digest_and_welcome_latest_through_a_real_worker(make_stack):
     stack = make_stack(
         "postgresql",
         "redis",

@@ -59,6 +59,12 @@ BAD_INPUT: dict[tuple[str, ...], tuple[list[str], str | None]] = {
     ("bounces", "classify"): (["{tmp}/no-such-message.eml"], None),
     ("bounces", "process"): (["--mailbox", "maildir://{tmp}/no-such-maildir"], None),
     ("deliverability", "check"): (["--nameserver", "not-an-ip"], None),
+    ("feeds", "add"): (["ftp://example.org/feed.xml"], None),
+    ("feeds", "list"): (["unexpected-argument"], None),  # takes none: nothing else can be bad
+    ("feeds", "remove"): (["999"], None),
+    ("feeds", "poll"): (["999"], None),
+    ("automations", "list"): (["unexpected-argument"], None),
+    ("automations", "run"): (["999", "--dry-run"], None),
 }
 
 

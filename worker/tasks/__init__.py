@@ -1,3 +1,3 @@
 """Every task module; Celery imports this package through `include`."""
 
-from . import bounces, digests, sends, subscribers, system  # noqa: F401
+from . import automations, bounces, digests, sends, subscribers, system  # noqa: F401

@@ -18,7 +18,7 @@ def openapi_document():  # type: ignore[no-untyped-def]
 
 def _register_resources() -> None:
     """Import the resource modules so their operations attach to the blueprint."""
-    from . import categories, issues, posts, subscribers  # noqa: F401
+    from . import automations, categories, issues, posts, subscribers  # noqa: F401
 
 
 __all__ = ["PREFIX", "Api", "ApiError", "api", "bp", "error_response"]
