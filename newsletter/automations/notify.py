@@ -30,11 +30,10 @@ def notify_draft(
     Nothing is sent when the issue has gone or is no longer a draft (someone was quick).
     Raises the transport's TemporaryFailure / PermanentFailure for the caller to retry.
     """
-    from newsletter.render import branding_from_settings
     from newsletter.mail import envelope
     from newsletter.mail.message import Recipient
     from newsletter.models import IssueStatus
-    from newsletter.render import render_transactional
+    from newsletter.render import branding_from_settings, render_transactional
 
     issue = session.get(Issue, issue_id)
     if issue is None or issue.status is not IssueStatus.DRAFT:
