@@ -277,6 +277,7 @@ def real_messages(url: str, issue_id: int, env: dict[str, str]) -> list[bytes]:
     from newsletter import create_app, get_db
     from newsletter.mail.message import Recipient
     from newsletter.sends import audience, variants
+    from newsletter.tracking.tokens import delivery_token
 
     app = create_app(
         {
@@ -301,6 +302,9 @@ def real_messages(url: str, issue_id: int, env: dict[str, str]) -> list[bytes]:
                 message_id=f"<bench.{post_id}@example.org>",
                 unsubscribe_url="https://news.example.org/unsubscribe/" + "t" * 80,
                 preferences_url="https://news.example.org/preferences/" + "t" * 80,
+                tracking_token=delivery_token(app.extensions["settings"], 1)
+                if "track" in template.keys
+                else "",
             )
             found.append(template.personalise(recipient))
     return found
