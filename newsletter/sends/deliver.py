@@ -7,8 +7,8 @@ slots on every host (adding a worker adds throughput, with no setting to change)
 
 Exactly once: the ledger row of a delivery moves to `sent` only after the SMTP
 server accepted it, and a claimed row is never given to anyone else while its
-worker is alive (claims are renewed every RENEW_EVERY seconds at a flush). Sent rows are recorded every
-`FLUSH_EVERY` messages, so a worker killed at any moment leaves at most
+worker is alive (claims are renewed every RENEW_EVERY seconds, at a flush). Sent rows
+are recorded every `FLUSH_EVERY` messages, so a worker killed at any moment leaves at most
 `FLUSH_EVERY` accepted-but-unrecorded messages per running batch; those are
 re-sent once the claim times out. That is the stated duplicate bound.
 """
