@@ -98,8 +98,10 @@ def _ids(session: Session, issue_id: int, urls: list[str]) -> dict[str, int]:
         chunk = urls[start : start + 500]
         rows = session.execute(
             select(Link.url, Link.id).where(Link.issue_id == issue_id, Link.url.in_(chunk))
-        ).tuples()
-        found.update(dict(rows.all()))  # a list of pairs: dict() of a Result reads its keys
+        ).all()
+        found.update(
+            dict(rows)
+        )  # a list of rows (pairs); dict() of the Result would read its keys()
     return found
 
 
