@@ -205,6 +205,33 @@ def _data(request: Request, why: str | None) -> dict[str, Any]:
     return data
 
 
+def _store(
+    session: Session,
+    target: _Target,
+    kind: EventKind,
+    delivery_id: int,
+    link_id: int | None,
+    now: datetime,
+    request: Request,
+    why: str | None,
+) -> None:
+    """One open or click event (machine when `why` names a rule), counted; commits."""
+    event = Event(
+        kind=kind,
+        occurred_at=now,
+        issue_id=target.issue_id,
+        subscriber_id=target.subscriber_id,
+        delivery_id=delivery_id,
+        link_id=link_id,
+        machine=why is not None,
+        data=_data(request, why),
+    )
+    session.add(event)
+    session.flush()
+    _count(session, target, event, 1)
+    session.commit()
+
+
 def record_open(
     session: Session, *, delivery_id: int, request: Request, now: datetime | None = None
 ) -> bool:
@@ -218,19 +245,7 @@ def record_open(
     why = machine.open_verdict(
         user_agent=request.user_agent, ip=request.ip, sent_at=target.sent_at, now=now
     )
-    event = Event(
-        kind=EventKind.OPEN,
-        occurred_at=now,
-        issue_id=target.issue_id,
-        subscriber_id=target.subscriber_id,
-        delivery_id=delivery_id,
-        machine=why is not None,
-        data=_data(request, why),
-    )
-    session.add(event)
-    session.flush()
-    _count(session, target, event, 1)
-    session.commit()
+    _store(session, target, EventKind.OPEN, delivery_id, None, now, request, why)
     return True
 
 
@@ -285,20 +300,7 @@ def record_click(
             )
             _refresh_first(session, target, kind="click", link_id=NO_LINK, is_machine=False)
             _count(session, target, earlier, 1)
-    event = Event(
-        kind=EventKind.CLICK,
-        occurred_at=now,
-        issue_id=target.issue_id,
-        subscriber_id=target.subscriber_id,
-        delivery_id=delivery_id,
-        link_id=link_id,
-        machine=why is not None,
-        data=_data(request, why),
-    )
-    session.add(event)
-    session.flush()
-    _count(session, target, event, 1)
-    session.commit()
+    _store(session, target, EventKind.CLICK, delivery_id, link_id, now, request, why)
     return str(row.url)
 
 
