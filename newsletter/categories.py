@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.models import Category, subscriber_categories
+from newsletter.sql import among
 
 
 class UnknownCategory(ValueError):
@@ -121,7 +122,7 @@ def subscriber_choices(session: Session, subscriber_ids: Sequence[int]) -> dict[
         return chosen
     rows = session.execute(
         select(subscriber_categories.c.subscriber_id, subscriber_categories.c.category_id).where(
-            subscriber_categories.c.subscriber_id.in_(list(subscriber_ids))
+            among(session, subscriber_categories.c.subscriber_id, subscriber_ids)
         )
     )
     for subscriber_id, category_id in rows:

@@ -35,6 +35,7 @@ from newsletter.models import (
     SubscriberStatus,
     post_categories,
 )
+from newsletter.sql import among
 from newsletter.subscribers.suppression import email_hash, suppressed_hashes
 
 SKIP_DIGEST = "digest"
@@ -126,7 +127,7 @@ def judge(session: Session, plan: IssuePlan, subscriber_ids: Sequence[int]) -> d
             Subscriber.name,
             Subscriber.status,
             Subscriber.frequency,
-        ).where(Subscriber.id.in_(list(subscriber_ids)))
+        ).where(among(session, Subscriber.id, subscriber_ids))
     ).all()
     suppressed = suppressed_hashes(session, [r.email for r in rows])
     choices = subscriber_choices(session, [r.id for r in rows])

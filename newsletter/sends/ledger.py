@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, case, func, or_, select, update
+from sqlalchemy import Table, case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from newsletter.models import Delivery, DeliveryStatus, Subscriber, utcnow
+from newsletter.sql import among, is_postgresql
 
 PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
 # Statements here go to the Core table, not the ORM entity: an ORM-enabled bulk UPDATE
@@ -35,6 +37,7 @@ PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
 _TABLE = cast(Table, Delivery.__table__)
 _C = _TABLE.c
 SENT, FAILED, SKIPPED = DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED
+_CLAIMED = (_C.id, _C.subscriber_id, _C.message_id, _C.attempts)  # what a Claimed holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,33 +61,76 @@ def create(
     makes a re-run harmless). Returns the rows written, lowest id first. Does not commit."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     now = utcnow()
+    status, attempts = (SENDING, 1) if claimed_at else (PENDING, 0)
+    if is_postgresql(session):
+        stmt = _create_from_arrays(issue_id, rows, status, claimed_at, attempts, now)
+        written = session.execute(stmt).all()
+        return sorted((Claimed(*row) for row in written), key=lambda c: c.id)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
     values = [
         {
             "issue_id": issue_id,
             "subscriber_id": sid,
             "message_id": mid,
-            "status": SENDING if claimed_at else PENDING,
+            "status": status,
             "claimed_at": claimed_at,
             "variant": "",
-            "attempts": 1 if claimed_at else 0,
+            "attempts": attempts,
             "created_at": now,
             "updated_at": now,
         }
         for sid, mid in rows
     ]
     stmt = (
-        dialect_insert(_TABLE)
+        sqlite_insert(_TABLE)
         .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
-        .returning(_C.id, _C.subscriber_id, _C.message_id, _C.attempts)
+        .returning(*_CLAIMED)
     )
     written = session.execute(stmt, values).all()
     return sorted((Claimed(*row) for row in written), key=lambda c: c.id)
+
+
+def _create_from_arrays(
+    issue_id: int,
+    rows: Sequence[tuple[int, str]],
+    status: DeliveryStatus,
+    claimed_at: datetime | None,
+    attempts: int,
+    now: datetime,
+) -> Any:
+    """PostgreSQL: INSERT ... SELECT FROM unnest(ids, message ids), two array parameters
+    whatever the batch size (see newsletter.sql for why the parameter count matters)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    pairs = (
+        func.unnest(
+            literal([sid for sid, _ in rows], ARRAY(_C.subscriber_id.type)),
+            literal([mid for _, mid in rows], ARRAY(_C.message_id.type)),
+        )
+        .table_valued("subscriber_id", "message_id")
+        .render_derived(name="pairs")
+    )
+    names = ["issue_id", "subscriber_id", "message_id", "status", "claimed_at", "variant",
+             "attempts", "created_at", "updated_at"]  # fmt: skip
+    source = select(
+        literal(issue_id, _C.issue_id.type),
+        pairs.c.subscriber_id,
+        pairs.c.message_id,
+        literal(status, _C.status.type),
+        literal(claimed_at, _C.claimed_at.type),
+        literal("", _C.variant.type),
+        literal(attempts, _C.attempts.type),
+        literal(now, _C.created_at.type),
+        literal(now, _C.updated_at.type),
+    )
+    return (
+        pg_insert(_TABLE)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
+        .returning(*_CLAIMED)
+    )
 
 
 def claim(
@@ -111,7 +157,7 @@ def claim(
         update(_TABLE)
         .where(_C.id.in_(select(due.c.id)), _C.status == PENDING)
         .values(status=SENDING, claimed_at=now, attempts=_C.attempts + 1, updated_at=now)
-        .returning(_C.id, _C.subscriber_id, _C.message_id, _C.attempts)
+        .returning(*_CLAIMED)
     )
     rows = session.execute(stmt).all()
     session.commit()
@@ -123,7 +169,7 @@ def _set(session: Session, ids: Sequence[int], **values: object) -> int:
         return 0
     values.setdefault("updated_at", utcnow())
     result = session.execute(
-        update(_TABLE).where(_C.id.in_(list(ids)), _C.status == SENDING).values(**values)
+        update(_TABLE).where(among(session, _C.id, ids), _C.status == SENDING).values(**values)
     )
     return int(getattr(result, "rowcount", 0))
 
@@ -162,7 +208,7 @@ def mark_sent_and_renew(
     variant: object = (
         next(iter(groups))
         if len(groups) == 1  # a handful of variants per batch at most
-        else case(*((_C.id.in_(g), v) for v, g in groups.items()), else_=_C.variant)
+        else case(*((among(session, _C.id, g), v) for v, g in groups.items()), else_=_C.variant)
     )
     if not still_mine:
         _set(
@@ -178,7 +224,7 @@ def mark_sent_and_renew(
     if not sent:
         renew(session, still_mine, now=now)
         return
-    is_sent = _C.id.in_(ids)
+    is_sent = among(session, _C.id, ids)
     _set(
         session,
         [*ids, *still_mine],

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, SuppressionReason, utcnow
+from newsletter.sql import among
 
 from . import lifecycle
 from .lifecycle import Action
@@ -55,7 +56,9 @@ def suppressed_hashes(session: Session, emails: Iterable[str]) -> set[str]:
     hashes = [email_hash(e) for e in emails]
     if not hashes:
         return set()
-    rows = session.scalars(select(Suppression.email_hash).where(Suppression.email_hash.in_(hashes)))
+    rows = session.scalars(
+        select(Suppression.email_hash).where(among(session, Suppression.email_hash, hashes))
+    )
     return set(rows)
 
 
