@@ -28,9 +28,10 @@ from newsletter.automations import digests
 from newsletter.config import Settings
 from newsletter.mail import envelope
 from newsletter.mail.dkim import DkimError
+from newsletter.mail.errors import PermanentFailure, TemporaryFailure
 from newsletter.mail.message import Recipient
 from newsletter.mail.ratelimit import RateLimiter
-from newsletter.mail.transport import EmailSender, PermanentFailure, TemporaryFailure
+from newsletter.mail.transport import EmailSender
 from newsletter.models import IssueStatus, SuppressionReason, utcnow
 from newsletter.subscribers.suppression import suppress
 from newsletter.subscribers.tokens import preferences_url, unsubscribe_url

@@ -13,7 +13,8 @@ import pytest
 
 from newsletter.bounces.mailbox import process
 from newsletter.compose import create_issue
-from newsletter.mail.pool import SmtpPool, SmtpTarget
+from newsletter.mail.pool import SmtpPool
+from newsletter.mail.smtp import SmtpTarget
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.sends import variants
 from newsletter.sends.stats import issue_stats

@@ -9,8 +9,10 @@ import uuid
 import pytest
 import redis
 
-from newsletter.mail.pool import SmtpConnection, SmtpPool, SmtpTarget, classify
+from newsletter.mail.errors import classify
+from newsletter.mail.pool import SmtpPool
 from newsletter.mail.ratelimit import LocalRateLimiter, RedisRateLimiter, Unlimited, make_limiter
+from newsletter.mail.smtp import SmtpConnection, SmtpTarget
 from newsletter.mail.transport import PermanentFailure, TemporaryFailure
 
 from ..conftest import REDIS_URL

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from newsletter.compose import create_issue
-from newsletter.mail.pool import SmtpPool, SmtpTarget
+from newsletter.mail.pool import SmtpPool
 from newsletter.mail.ratelimit import Unlimited
+from newsletter.mail.smtp import SmtpTarget
 from newsletter.models import Frequency, Post, Subscriber, SubscriberStatus
 from newsletter.posts import get_or_create_categories
 from newsletter.sends import deliver, lifecycle

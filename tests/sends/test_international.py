@@ -12,7 +12,8 @@ import email.policy
 import pytest
 from sqlalchemy import select
 
-from newsletter.mail.pool import SmtpPool, SmtpTarget
+from newsletter.mail.pool import SmtpPool
+from newsletter.mail.smtp import SmtpTarget
 from newsletter.models import Delivery, DeliveryStatus, Subscriber
 
 from ..live import free_port
