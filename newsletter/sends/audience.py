@@ -134,6 +134,7 @@ def judge(session: Session, plan: IssuePlan, subscriber_ids: Sequence[int]) -> d
     verdicts: dict[int, Verdict] = {
         sid: Verdict(sid, "", "", skip="deleted") for sid in subscriber_ids
     }
+    by_choice: dict[tuple[int, ...], tuple[int, ...]] = {}  # choices repeat across readers
     for r in rows:
         skip: str | None = None
         posts: tuple[int, ...] = ()
@@ -144,7 +145,9 @@ def judge(session: Session, plan: IssuePlan, subscriber_ids: Sequence[int]) -> d
         elif r.frequency in DIGEST_FREQUENCIES:
             skip = SKIP_DIGEST
         else:
-            posts = plan.posts_for(choices.get(r.id, ()))
+            chosen = tuple(sorted(choices.get(r.id, ())))
+            found = by_choice.get(chosen)
+            posts = by_choice[chosen] = found if found is not None else plan.posts_for(chosen)
             if not posts:
                 skip = SKIP_NO_POSTS
         verdicts[r.id] = Verdict(r.id, r.email, r.name, posts, skip)
