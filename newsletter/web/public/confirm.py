@@ -21,6 +21,13 @@ from .subscribe import bp, checked_form, read_link, settings
 
 @bp.get("/confirm/<token>")
 def confirm_page(token: str) -> str:
+    """GET /confirm/<token>: the double opt-in page; it never confirms (mail scanners prefetch).
+
+    Renders web/subscribers/confirm.html with a "Yes, subscribe me" form carrying a form
+    signature, or, for a subscriber already active, "already subscribed" with a link to
+    the preferences page. 200; 404 when the token is not a valid confirm token. A token
+    whose subscriber is gone still shows the form (the POST answers 404).
+    """
     data = read_link(Purpose.CONFIRM, token)
     try:
         subscriber = service.load_for_token(get_session(), data)
@@ -46,6 +53,14 @@ def confirm_page(token: str) -> str:
 @bp.post("/confirm/<token>")
 @csrf.exempt  # authorized by the link token + form signature, see subscribe.py
 def confirm_submit(token: str) -> Any:
+    """POST /confirm/<token> (field `form_signature`): confirm the subscription (service.confirm).
+
+    Renders web/subscribers/confirm.html with the result: 200 for "confirmed" or
+    "already_active" (with a link to the preferences page), 409 for "stale" (the link
+    predates an unsubscribe: sign up again) or "refused" (blocked, or a state that
+    cannot confirm). 400 for a missing or expired form signature, 403 for a cross-site
+    POST, 404 for a bad token or a subscriber that is gone.
+    """
     data = read_link(Purpose.CONFIRM, token)
     checked_form(token)
     session = get_session()

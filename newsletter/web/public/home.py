@@ -58,6 +58,10 @@ def index() -> str:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
+    """GET /favicon.ico: static/favicon.ico as image/vnd.microsoft.icon, cacheable for a day.
+
+    Browsers ask for it on every site whatever the pages link to; 404 if the file is missing.
+    """
     # Browsers ask for /favicon.ico on every site, whatever the pages link to.
     response = send_from_directory(
         current_app.static_folder or "static", "favicon.ico", mimetype="image/vnd.microsoft.icon"

@@ -46,6 +46,13 @@ def _preferences_context(token: str, data: TokenData, **extra: Any) -> dict[str,
 
 @bp.get("/preferences/<token>")
 def preferences_page(token: str) -> str:
+    """GET /preferences/<token>: the no-login preferences page (name, topics, digest frequency
+    where offered, unsubscribe from everything).
+
+    Renders web/subscribers/preferences.html ("saved" after `?saved=1`; the form only
+    for pending and active readers). 200; 404 for a bad token or a subscriber we hold
+    no data for.
+    """
     data = read_link(Purpose.PREFERENCES, token)
     return render_template("web/subscribers/preferences.html", **_preferences_context(token, data))
 
@@ -53,6 +60,15 @@ def preferences_page(token: str) -> str:
 @bp.post("/preferences/<token>")
 @csrf.exempt  # authorized by the link token + form signature, see subscribe.py
 def preferences_submit(token: str) -> Any:
+    """POST /preferences/<token>: save the form (`action=save`: name, categories, frequency)
+    or unsubscribe from everything (`action=unsubscribe`).
+
+    Both answer 303 to the page (`?saved=1` after a save). 400 for an unknown action or a
+    missing or expired form signature, 403 for a cross-site POST, 404 for a bad token or
+    a subscriber that is gone, 409 for a save by an unsubscribed reader
+    (TransitionRefused), 422 with the page and the message for bad input (a name too
+    long, an unknown category or frequency, more than MAX_CATEGORIES categories).
+    """
     data = read_link(Purpose.PREFERENCES, token)
     checked_form(token)
     session = get_session()

@@ -56,6 +56,12 @@ def _check_dns() -> bool:
 
 @bp.get("/subscribe")
 def subscribe_form() -> str:
+    """GET /subscribe: the signup form, for everyone (no login).
+
+    Renders web/subscribers/subscribe.html, or with `?embed=1` (any non-empty value)
+    web/subscribers/snippet.html: the bare form to paste into another site. `?email=`
+    prefills the address (its first 320 characters). Always 200.
+    """
     categories = all_categories(get_session())
     template = (
         "web/subscribers/snippet.html"
@@ -76,6 +82,19 @@ def subscribe_form() -> str:
 @limiter.limit(_ip_limit)
 @limiter.limit(_address_limit, key_func=_address_key)
 def subscribe_submit() -> Any:
+    """POST /subscribe: a signup from the form (urlencoded email, name, categories) or as
+    JSON `{"email": ..., "name": ..., "categories": [...]}`; the work is service.subscribe.
+
+    CSRF-exempt on purpose (see subscribe.py). Answers 202 with JSON
+    `{"status": "pending", "message": ...}`, or 200 with web/subscribers/pending.html, the
+    same for a new, pending, active or blocked address and for a filled honeypot (no
+    enumeration; a honeypot signup stores nothing). 400 `malformed_json` for a JSON body
+    that is not an object; 422 `invalid_email` or `invalid_input` (as JSON, or the form
+    again with the message and what was typed) for a bad address, a name too long, an
+    unknown category, more than MAX_CATEGORIES or non-string fields; 429 past the
+    per-IP (NEWSLETTER_SUBSCRIBE_RATE_LIMIT) or per-address
+    (NEWSLETTER_SUBSCRIBE_ADDRESS_RATE_LIMIT) limit.
+    """
     data = _signup_data()
     as_json = request.is_json
     if as_json and not isinstance(request.get_json(silent=True), dict):

@@ -19,6 +19,11 @@ from .subscribe import BAD_LINK, bp, read_link, settings
 
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str) -> str:
+    """GET /unsubscribe/<token>: the page with the "Unsubscribe" button; it never unsubscribes.
+
+    Renders web/subscribers/unsubscribe.html; 200, or 404 when the token is not a valid
+    unsubscribe token.
+    """
     read_link(Purpose.UNSUBSCRIBE, token)
     return render_template("web/subscribers/unsubscribe.html", token=token, done=False)
 
