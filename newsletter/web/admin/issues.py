@@ -108,6 +108,11 @@ def _errors_json(issue_id: int) -> list[dict[str, Any]]:
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> str | tuple[str, int]:
+    """GET /admin/issues/: every issue, newest first, 25 a page (`?cursor=`), with its key rates.
+
+    Renders web/admin_issues.html; 200; 422 (the error page) for a bad cursor; 302 to the login page
+    when logged out, 403 for a non-admin.
+    """
     session = get_session()
     try:
         page = list_issues(session, cursor=request.args.get("cursor") or None, limit=25)
@@ -121,6 +126,12 @@ def index() -> str | tuple[str, int]:
 @bp.get("/<int:issue_id>")
 @role_required(Role.ADMIN)
 def detail(issue_id: int) -> str:
+    """GET /admin/issues/<issue_id>: one issue's send: progress, the last ERRORS_SHOWN
+    delivery errors, stats and charts; reloads itself while sending or paused.
+
+    Renders web/admin_issue.html; 200; 404 no such issue; 302 to the login page when logged out, 403
+    for a non-admin.
+    """
     issue = _issue_or_404(issue_id)
     session = get_session()
     stats = issue_stats(session, issue_id)
