@@ -344,8 +344,8 @@ def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
     tick starts the send at `send_at` (ISO 8601 with a timezone, in the future).
 
     200 with the issue; 404 no such issue; 409 not a draft; 422 for a time in the past or without a
-    timezone; 400/415/422 for a malformed, non-JSON or invalid body; 401 without a valid bearer
-    token.
+    timezone, or an issue with no posts; 400/415/422 for a malformed, non-JSON or invalid body;
+    401 without a valid bearer token.
     """
     with _domain_errors():
         issue = schedule_issue(get_session(), issue_id=issue_id, send_at=body.send_at)
