@@ -122,7 +122,15 @@ def logout() -> Response:
 @limiter.limit(_login_limit, methods=["POST"])  # it tests the current password, as login does
 @login_required
 def password() -> Response | str | tuple[str, int]:
-    """Change one's own password; every other session of the user ends, this one stays."""
+    """GET, POST /account/password: change one's own password; every other session of the
+    user ends, this one stays.
+
+    GET renders web/password.html; 200. A POST that succeeds answers 302 to the user's
+    dashboard; 422 with the form and a message for a wrong current password, a new
+    password the service refuses (AccountError) or an invalid form; 400 without a
+    valid CSRF token; 429 past NEWSLETTER_LOGIN_RATE_LIMIT; 302 to the login page when
+    logged out.
+    """
     form = PasswordForm()
     status = 200
     if form.validate_on_submit():

@@ -91,5 +91,10 @@ def dashboard() -> str:
 @bp.post("/deliverability")
 @role_required(Role.ADMIN)
 def deliverability_check() -> str:
-    """Run the deliverability check now (short DNS timeouts) and show the dashboard with it."""
+    """POST /admin/deliverability: run the deliverability check now (short DNS timeouts)
+    and show the dashboard with its report.
+
+    Renders web/admin_dashboard.html; 200; 400 without a valid CSRF token; 302 to the login page
+    when logged out, 403 for a non-admin.
+    """
     return _dashboard(deliverability.run_for_dashboard(current_settings()))

@@ -148,7 +148,12 @@ def upload() -> tuple[str, int] | str:
 @bp.get("/export.<fmt>")
 @role_required(Role.ADMIN)
 def export(fmt: str) -> Response:
-    """Every subscriber as CSV or JSON; `?excel=1`: CSV with a UTF-8 byte order mark."""
+    """GET /admin/subscribers/export.<fmt>: every subscriber as an attachment, `csv` or
+    `json`; `?excel=1` (or on, yes): CSV with a UTF-8 byte order mark, for Excel.
+
+    200, streamed; 404 for another format; 302 to the login page when logged out, 403 for a
+    non-admin.
+    """
     if fmt not in ("csv", "json"):
         abort(404)
     session = get_session()
@@ -188,7 +193,11 @@ def detail(subscriber_id: int) -> str:
 @bp.get("/<int:subscriber_id>/export")
 @role_required(Role.ADMIN)
 def personal_data(subscriber_id: int) -> Response:
-    """GDPR export (Art. 15) for a logged-in admin; the same data as the API's export."""
+    """GET /admin/subscribers/<subscriber_id>/export: the GDPR export (Art. 15) as the JSON
+    attachment subscriber-ID.json, not cached; the same data as the API's export.
+
+    200; 404 no such subscriber; 302 to the login page when logged out, 403 for a non-admin.
+    """
     try:
         data = exporter.personal_data(get_session(), subscriber_id=subscriber_id)
     except SubscriberNotFound:

@@ -202,7 +202,14 @@ def _save_from_form(issue: Any, form: IssueForm) -> None:
 @bp.post("/issues/<int:issue_id>")
 @role_required(Role.AUTHOR)
 def save(issue_id: int) -> BaseResponse | tuple[str, int]:
-    """Save everything, then do what the pressed button asks (move, remove, add)."""
+    """POST /author/issues/<issue_id>: save everything, then do what the pressed button
+    (`action`) asks: save, up:ID, down:ID, remove:ID or add (the `add` post ids).
+
+    302 to the editor (at #items after a move, removal or addition; `?as=` kept); 409
+    (conflict_page) when the issue is no longer a draft; 422 with the editor and the message for an
+    invalid form or input the service refuses (ComposeError); 404 no such issue; 400 without a valid
+    CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     issue = issue_or_404(issue_id)
     form = IssueForm()
     if not form.validate_on_submit():
@@ -236,7 +243,13 @@ def save(issue_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/issues/<int:issue_id>/autosave")
 @role_required(Role.AUTHOR)
 def autosave(issue_id: int) -> Response | tuple[Response, int]:
-    """The editor's fetch() autosave: same fields as the form, JSON answer."""
+    """POST /author/issues/<issue_id>/autosave: the editor's fetch() autosave, the same
+    fields as the form.
+
+    200 `{"saved": true, "saved_at": ISO 8601}`; JSON errors 422 `validation_error` (an invalid form
+    or input the service refuses) and 409 `conflict` (no longer a draft); 404 no such issue; 400
+    without a valid CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     issue = issue_or_404(issue_id)
     form = IssueForm()
     if not form.validate_on_submit():

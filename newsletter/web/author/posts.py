@@ -50,7 +50,14 @@ def posts() -> str | tuple[str, int]:
 @bp.route("/posts/<int:post_id>", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def post_date(post_id: int) -> BaseResponse | tuple[str, int]:
-    """A post's publication date: imports leave it empty when the source gave none."""
+    """GET, POST /author/posts/<post_id>: a post's publication date (imports leave it
+    empty when the source gave none), in the server's timezone.
+
+    GET renders web/compose/post.html; 200. A POST sets the date, or clears it when
+    empty, and answers 302 to the post list; 422 with the form and the message for an
+    invalid date or one the service refuses (ComposeError); 404 no such post; 400
+    without a valid CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     session = get_session()
     post = session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
     if post is None:

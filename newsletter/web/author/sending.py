@@ -172,7 +172,11 @@ def send_action(issue_id: int, action: str) -> BaseResponse | tuple[str, int]:
 @bp.get("/issues/<int:issue_id>/stats.json")
 @role_required(Role.AUTHOR)
 def send_stats(issue_id: int) -> Any:
-    """The progress the editor polls while an issue is sending (same shape as the API)."""
+    """GET /author/issues/<issue_id>/stats.json: the progress the editor polls while an
+    issue is sending (sends.stats.issue_stats; the same shape as the API).
+
+    200 JSON; 404 no such issue; 302 to the login page when logged out (authors and admins only).
+    """
     from newsletter.sends.stats import issue_stats
 
     issue_or_404(issue_id)

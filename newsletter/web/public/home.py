@@ -45,7 +45,9 @@ def latest_issues(limit: int = LATEST_ISSUES) -> list[Issue]:
 
 @bp.get("/")
 def index() -> str:
-    """Name, description, the signup form and the latest issues, for everyone."""
+    """GET /: the home page for everyone: the name, description, the signup form and the
+    LATEST_ISSUES latest issues. Renders web/home.html; 200.
+    """
     return render_template(
         "web/home.html",
         categories=all_categories(get_session()),

@@ -32,11 +32,15 @@ def unsubscribe_page(token: str) -> str:
 @csrf.exempt  # RFC 8058: the POST carries no cookie, no Origin and no form token
 @ignores_body  # ... and whatever body it carries, it unsubscribes
 def unsubscribe_submit(token: str) -> Any:
-    """Any POST unsubscribes, whatever its body or Content-Type.
+    """POST /unsubscribe/<token>: any POST unsubscribes, whatever its body or Content-Type.
 
     RFC 8058 says clients send `List-Unsubscribe=One-Click` as a form, but some
     send no body, text/plain or JSON; a POST to the link is intent enough (only
     GET and HEAD are what scanners prefetch, and they never change anything).
+
+    Always 200 with web/subscribers/unsubscribe.html ("done"; Cache-Control: no-store),
+    never a redirect (RFC 8058 section 3.2), and idempotent: also for a subscriber who
+    is gone. 404 only when the token is not a valid unsubscribe token (InvalidToken).
     """
     via = "page" if _posted_from_page() else "one-click"
     try:
