@@ -91,7 +91,8 @@ def mailgun_hook() -> Response:
 
     200 `{"received", "recorded"}`; 400 malformed, 401 unsigned, 403 a bad, stale or
     replayed signature, 413 over MAX_BODY, 503 when the replay cache or the database is
-    away (the token is released so the retry is accepted); 404 when not configured.
+    away (after a database failure the token is released, so the retry is accepted);
+    404 when not configured.
     """
     settings = _enabled(lambda s: bool(s.mailgun_signing_key))
     nonces = _nonces(settings)
