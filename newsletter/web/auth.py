@@ -47,6 +47,10 @@ class PasswordForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
+    """Flask-Login's user loader: the User a session id ("<user id>:<session version>") from
+    the session or remember cookie still stands for, or None (logged out) when the id is
+    malformed, the user is gone or inactive, or the session was ended (accounts.session_user).
+    """
     # Called on every request, for the session cookie and the remember cookie alike.
     return session_user(get_session(), session_id)
 
@@ -76,6 +80,14 @@ def _login_limit() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> Response | str | tuple[str, int]:
+    """GET, POST /login: the login form for authors and admins.
+
+    A logged-in user gets 302 to their dashboard. A POST with the right email and
+    password logs in and answers 302 to `?next=` when it is a same-site path
+    (safe_next), else to the admin or author dashboard; wrong credentials answer 401
+    with the form and a message, an incomplete form 400, a missing or stale CSRF token
+    400. POSTs are rate-limited (NEWSLETTER_LOGIN_RATE_LIMIT): 429 past it.
+    """
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     form = LoginForm()
@@ -95,6 +107,11 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    """POST /logout: end every login session of the user, everywhere (accounts.end_sessions),
+    and log out.
+
+    302 to the login page (also when not logged in); 400 without a valid CSRF token.
+    """
     end_sessions(get_session(), current_user.id)
     logout_user()
     flash("You are logged out.", "info")
@@ -105,7 +122,15 @@ def logout() -> Response:
 @limiter.limit(_login_limit, methods=["POST"])  # it tests the current password, as login does
 @login_required
 def password() -> Response | str | tuple[str, int]:
-    """Change one's own password; every other session of the user ends, this one stays."""
+    """GET, POST /account/password: change one's own password; every other session of the
+    user ends, this one stays.
+
+    GET renders web/password.html; 200. A POST that succeeds answers 302 to the user's
+    dashboard; 422 with the form and a message for a wrong current password, a new
+    password the service refuses (AccountError) or an invalid form; 400 without a
+    valid CSRF token; 429 past NEWSLETTER_LOGIN_RATE_LIMIT; 302 to the login page when
+    logged out.
+    """
     form = PasswordForm()
     status = 200
     if form.validate_on_submit():

@@ -25,6 +25,10 @@ def _read(path: Path) -> EmailMessage:
 
 @bp.get("/outbox")
 def outbox() -> str:
+    """GET /dev/outbox: the newest 200 messages the development mail catcher stored
+    (subject, To, date). Renders web/dev_outbox.html; 200; 404 unless
+    NEWSLETTER_DEV_OUTBOX is on (never in production).
+    """
     folder = _folder()
     files = sorted(folder.glob("*.eml"), reverse=True)[:200] if folder.exists() else []
     messages = []
@@ -48,6 +52,11 @@ def _message_path(message_id: str) -> Path:
 
 @bp.get("/outbox/<message_id>")
 def message(message_id: str) -> str:
+    """GET /dev/outbox/<message_id>: one caught message: its headers, HTML and text parts.
+
+    Renders web/dev_message.html; 200; 404 for an id that is not letters, digits and
+    hyphens, a message that does not exist, or when the outbox is off.
+    """
     msg = _read(_message_path(message_id))
     html_part = msg.get_body(preferencelist=("html",))
     text_part = msg.get_body(preferencelist=("plain",))
@@ -62,4 +71,8 @@ def message(message_id: str) -> str:
 
 @bp.get("/outbox/<message_id>.eml")
 def raw(message_id: str) -> Response:
+    """GET /dev/outbox/<message_id>.eml: the caught message as stored (message/rfc822).
+
+    200; 404 for a bad or unknown id, or when the outbox is off.
+    """
     return Response(_message_path(message_id).read_bytes(), mimetype="message/rfc822")

@@ -24,6 +24,9 @@ _CODES = {
 
 
 def wants_json() -> bool:
+    """True when an error should be answered as JSON: under /api/ or /webhooks/, for a JSON
+    request body, or when the client's Accept prefers application/json and accepts no HTML.
+    """
     if request.path.startswith(("/api/", "/webhooks/")):
         return True
     if request.is_json:
@@ -57,6 +60,11 @@ def _csrf_error(exc: CSRFError) -> Response | tuple[str, int]:
 
 
 def register(app: Flask) -> None:
+    """Install the error handlers on `app`: ApiError as its JSON error body; CSRFError as
+    400 (`csrf_failed` JSON, or the "Form expired" page); any other HTTPException with
+    its own status, as a JSON error (`{"error": {"code", "message"}}`, Allow kept on a
+    405) when wants_json(), else the web/error.html page.
+    """
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

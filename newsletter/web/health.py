@@ -28,6 +28,11 @@ LATENCY = Histogram("newsletter_http_request_seconds", "HTTP request latency", [
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
+    """GET /healthz: liveness for load balancers: `{"db": "ok", "broker": "ok"}`.
+
+    200 when both answer; 503 when either does not, its value then saying
+    `error: <exception class>`. No login.
+    """
     checks = {"db": _check_db(), "broker": _check_broker()}
     healthy = all(v == "ok" for v in checks.values())
     return jsonify(checks), 200 if healthy else 503
@@ -53,6 +58,9 @@ def _check_broker() -> str:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    """GET /metrics: the request counters and latency histograms in Prometheus text format,
+    summed over every worker process when PROMETHEUS_MULTIPROC_DIR is set. 200; no login.
+    """
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several gunicorn workers: add up what each process recorded.
         registry = CollectorRegistry()

@@ -78,5 +78,8 @@ def check_request_text() -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Install check_request_text as the first before_request hook of `app`, ahead of rate
+    limits, CSRF and logins, so no other hook or view reads unstorable text.
+    """
     # First of all hooks (rate limits, CSRF, logins): nothing else should read bad text.
     app.before_request_funcs.setdefault(None, []).insert(0, check_request_text)

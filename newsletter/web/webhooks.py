@@ -47,6 +47,14 @@ class BodyTooLarge(WebhookError):
 @bp.post("/ses")
 @ignores_body
 def ses_hook() -> Response:
+    """POST /webhooks/ses: Amazon SES notifications delivered by SNS (signature checked
+    against the certificate, topic among NEWSLETTER_SES_TOPIC_ARNS; a subscription
+    confirmation is confirmed); the events are recorded (bounces.record).
+
+    200 `{"received", "recorded"}`; 400 malformed, 401 unsigned, 403 a bad signature, an
+    unknown topic or a stale message, 413 over MAX_BODY, 502 when SNS does not answer,
+    503 when the database is away (Retry-After: 60); 404 when no topic is configured.
+    """
     settings = _enabled(lambda s: bool(s.ses_topic_arns))
     fetch = current_app.extensions.get(HTTP_GET, ses.https_get)
     certs = current_app.extensions.setdefault(SNS_CERTS, ses.CertCache())
@@ -61,6 +69,13 @@ def ses_hook() -> Response:
 @bp.post("/postmark")
 @ignores_body
 def postmark_hook() -> Response:
+    """POST /webhooks/postmark: Postmark bounce, complaint and delivery records, authorized
+    by the Basic Auth credentials in the webhook URL (NEWSLETTER_POSTMARK_WEBHOOK_AUTH).
+
+    200 `{"received", "recorded"}`; 400 malformed, 401 without credentials (with
+    WWW-Authenticate), 403 wrong credentials, 413 over MAX_BODY, 503 when the database
+    is away; 404 when not configured.
+    """
     settings = _enabled(lambda s: bool(s.postmark_webhook_auth))
     return _handle(
         "postmark",
@@ -71,6 +86,14 @@ def postmark_hook() -> Response:
 @bp.post("/mailgun")
 @ignores_body
 def mailgun_hook() -> Response:
+    """POST /webhooks/mailgun: one Mailgun event, its HMAC signature checked with
+    NEWSLETTER_MAILGUN_SIGNING_KEY, each token accepted once (replay cache).
+
+    200 `{"received", "recorded"}`; 400 malformed, 401 unsigned, 403 a bad, stale or
+    replayed signature, 413 over MAX_BODY, 503 when the replay cache or the database is
+    away (after a database failure the token is released, so the retry is accepted);
+    404 when not configured.
+    """
     settings = _enabled(lambda s: bool(s.mailgun_signing_key))
     nonces = _nonces(settings)
     return _handle(
@@ -85,6 +108,12 @@ def mailgun_hook() -> Response:
 @bp.post("/sendgrid")
 @ignores_body
 def sendgrid_hook() -> Response:
+    """POST /webhooks/sendgrid: a SendGrid batch of events, its ECDSA signature checked with
+    NEWSLETTER_SENDGRID_PUBLIC_KEY over the raw body.
+
+    200 `{"received", "recorded"}`; 400 malformed, 401 unsigned, 403 a bad signature,
+    413 over MAX_BODY, 503 when the database is away; 404 when not configured.
+    """
     settings = _enabled(lambda s: bool(s.sendgrid_public_key))
     return _handle(
         "sendgrid",

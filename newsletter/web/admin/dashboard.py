@@ -77,6 +77,13 @@ def _dashboard(checked: tuple[object, deliverability.Report] | None) -> str:
 @bp.get("/")
 @role_required(Role.ADMIN)
 def dashboard() -> str:
+    """GET /admin/: the admin dashboard: subscribers by status, the last 10 issues, list
+    growth per day over `?days=` (7, 30, 90 or 365; otherwise 30), active subscribers
+    per category, and the last deliverability report this process computed (no DNS here).
+
+    Renders web/admin_dashboard.html; 200; 302 to the login page when logged out, 403 for a
+    non-admin.
+    """
     # No DNS here: the last report this process computed, if any.
     return _dashboard(deliverability.last_report())
 
@@ -84,5 +91,10 @@ def dashboard() -> str:
 @bp.post("/deliverability")
 @role_required(Role.ADMIN)
 def deliverability_check() -> str:
-    """Run the deliverability check now (short DNS timeouts) and show the dashboard with it."""
+    """POST /admin/deliverability: run the deliverability check now (short DNS timeouts)
+    and show the dashboard with its report.
+
+    Renders web/admin_dashboard.html; 200; 400 without a valid CSRF token; 302 to the login page
+    when logged out, 403 for a non-admin.
+    """
     return _dashboard(deliverability.run_for_dashboard(current_settings()))

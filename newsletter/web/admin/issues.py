@@ -108,6 +108,11 @@ def _errors_json(issue_id: int) -> list[dict[str, Any]]:
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> str | tuple[str, int]:
+    """GET /admin/issues/: every issue, newest first, 25 a page (`?cursor=`), with its key rates.
+
+    Renders web/admin_issues.html; 200; 422 (the error page) for a bad cursor; 302 to the login page
+    when logged out, 403 for a non-admin.
+    """
     session = get_session()
     try:
         page = list_issues(session, cursor=request.args.get("cursor") or None, limit=25)
@@ -121,6 +126,12 @@ def index() -> str | tuple[str, int]:
 @bp.get("/<int:issue_id>")
 @role_required(Role.ADMIN)
 def detail(issue_id: int) -> str:
+    """GET /admin/issues/<issue_id>: one issue's send: progress, the last ERRORS_SHOWN
+    delivery errors, stats and charts; reloads itself while sending or paused.
+
+    Renders web/admin_issue.html; 200; 404 no such issue; 302 to the login page when logged out, 403
+    for a non-admin.
+    """
     issue = _issue_or_404(issue_id)
     session = get_session()
     stats = issue_stats(session, issue_id)
@@ -139,8 +150,12 @@ def detail(issue_id: int) -> str:
 @bp.get("/<int:issue_id>/stats.json")
 @role_required(Role.ADMIN)
 def stats_json(issue_id: int) -> dict[str, Any]:
-    """DESIGN.md's `stats`, plus `percent` and `errors` (the last ERRORS_SHOWN delivery
-    errors: `{email, status, attempts, error, at}`), for the page's live refresh."""
+    """GET /admin/issues/<issue_id>/stats.json: DESIGN.md's `stats`, plus `percent` and
+    `errors` (the last ERRORS_SHOWN delivery errors: `{email, status, attempts, error,
+    at}`), for the page's live refresh.
+
+    200 JSON; 404 no such issue; 302 to the login page when logged out, 403 for a non-admin.
+    """
     _issue_or_404(issue_id)
     stats = issue_stats(get_session(), issue_id)
     return {**stats, "percent": progress(stats), "errors": _errors_json(issue_id)}
@@ -149,8 +164,12 @@ def stats_json(issue_id: int) -> dict[str, Any]:
 @bp.get("/<int:issue_id>/stats.csv")
 @role_required(Role.ADMIN)
 def stats_csv(issue_id: int) -> Response:
-    """The issue's stats as CSV (newsletter.tracking.stats.stats_csv_rows: the same file
-    as `issues stats ID --csv` and `GET /api/v1/issues/ID/stats.csv`)."""
+    """GET /admin/issues/<issue_id>/stats.csv: the issue's stats as CSV, the attachment
+    issue-ID-stats.csv (newsletter.tracking.stats.stats_csv_rows: the same file as
+    `issues stats ID --csv` and `GET /api/v1/issues/ID/stats.csv`).
+
+    200 text/csv; 404 no such issue; 302 to the login page when logged out, 403 for a non-admin.
+    """
     from newsletter.tracking.stats import csv_text, stats_csv_rows
 
     _issue_or_404(issue_id)

@@ -51,6 +51,14 @@ DESTRUCTIVE: dict[str, dict[str, str]] = {
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index() -> tuple[str, int] | str:
+    """GET /admin/subscribers/: subscribers newest first, PAGE_SIZE a page (`?cursor=`),
+    filtered by `?q=` (part of the address or name), `?status=` and `?category=`, with
+    the count per status.
+
+    Renders web/subscribers/admin_list.html; 200, or 422 with the message (and no rows) for an
+    unknown status or category or a bad cursor; 302 to the login page when logged out, 403 for a
+    non-admin.
+    """
     session = get_session()
     filters = {
         "q": request.args.get("q", "").strip()[:320],
@@ -86,6 +94,10 @@ def index() -> tuple[str, int] | str:
 @bp.get("/import")
 @role_required(Role.ADMIN)
 def import_page() -> str:
+    """GET /admin/subscribers/import: the CSV import form. Renders
+    web/subscribers/admin_import.html; 200; 302 to the login page when logged out, 403 for a
+    non-admin.
+    """
     return render_template(
         "web/subscribers/admin_import.html",
         report=None,
@@ -97,6 +109,14 @@ def import_page() -> str:
 @bp.post("/import")
 @role_required(Role.ADMIN)
 def upload() -> tuple[str, int] | str:
+    """POST /admin/subscribers/import (multipart: `file`, `confirmed`, `categories`): import a
+    CSV (subscribers.importer.import_csv; `confirmed=on` makes new addresses active).
+
+    200 with the import report on the form page; 422 with the message when the file as a whole
+    cannot be imported or a category is unknown; 302 back to the form (with a message) when no file
+    was chosen; 400 without a valid CSRF token; 302 to the login page when logged out, 403 for a
+    non-admin.
+    """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("Choose a CSV file to import.", "error")
@@ -128,7 +148,12 @@ def upload() -> tuple[str, int] | str:
 @bp.get("/export.<fmt>")
 @role_required(Role.ADMIN)
 def export(fmt: str) -> Response:
-    """Every subscriber as CSV or JSON; `?excel=1`: CSV with a UTF-8 byte order mark."""
+    """GET /admin/subscribers/export.<fmt>: every subscriber as an attachment, `csv` or
+    `json`; `?excel=1` (or on, yes): CSV with a UTF-8 byte order mark, for Excel.
+
+    200, streamed; 404 for another format; 302 to the login page when logged out, 403 for a
+    non-admin.
+    """
     if fmt not in ("csv", "json"):
         abort(404)
     session = get_session()
@@ -146,6 +171,12 @@ def export(fmt: str) -> Response:
 @bp.get("/<int:subscriber_id>")
 @role_required(Role.ADMIN)
 def detail(subscriber_id: int) -> str:
+    """GET /admin/subscribers/<subscriber_id>: one subscriber with their history (events and
+    deliveries), any suppression, and the status, erase and export actions.
+
+    Renders web/subscribers/admin_detail.html; 200; 404 no such subscriber; 302 to the login page
+    when logged out, 403 for a non-admin.
+    """
     session = get_session()
     subscriber = queries.get_subscriber(session, subscriber_id)
     if subscriber is None:
@@ -162,7 +193,11 @@ def detail(subscriber_id: int) -> str:
 @bp.get("/<int:subscriber_id>/export")
 @role_required(Role.ADMIN)
 def personal_data(subscriber_id: int) -> Response:
-    """GDPR export (Art. 15) for a logged-in admin; the same data as the API's export."""
+    """GET /admin/subscribers/<subscriber_id>/export: the GDPR export (Art. 15) as the JSON
+    attachment subscriber-ID.json, not cached; the same data as the API's export.
+
+    200; 404 no such subscriber; 302 to the login page when logged out, 403 for a non-admin.
+    """
     try:
         data = exporter.personal_data(get_session(), subscriber_id=subscriber_id)
     except SubscriberNotFound:
@@ -198,6 +233,14 @@ def _ask_first(subscriber_id: int, action: str, **hidden: str) -> tuple[str, int
 @bp.post("/<int:subscriber_id>/status")
 @role_required(Role.ADMIN)
 def change_status(subscriber_id: int) -> BaseResponse | tuple[str, int]:
+    """POST /admin/subscribers/<subscriber_id>/status (`status`: active, unsubscribed or
+    blocked): change the status where the lifecycle allows (manage.update_subscriber).
+
+    Unsubscribe and block need `confirmed=yes`: without it, 200 with a page that asks. Then 302 to
+    the detail page, with "Status changed" or the reason it was refused (an unknown status, a move
+    the lifecycle refuses); 404 no such subscriber; 400 without a valid CSRF token; 302 to the login
+    page when logged out, 403 for a non-admin.
+    """
     session = get_session()
     wanted = request.form.get("status", "")
     if wanted in DESTRUCTIVE and (page := _ask_first(subscriber_id, wanted, status=wanted)):
@@ -225,6 +268,13 @@ def change_status(subscriber_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/<int:subscriber_id>/erase")
 @role_required(Role.ADMIN)
 def erase(subscriber_id: int) -> BaseResponse | tuple[str, int]:
+    """POST /admin/subscribers/<subscriber_id>/erase: erase (GDPR) the subscriber's personal
+    data, keeping a hashed suppression; needs `confirmed=yes` (without it, 200 with a
+    page that asks).
+
+    302 to the subscriber list; 404 no such subscriber; 400 without a valid CSRF token; 302 to the
+    login page when logged out, 403 for a non-admin.
+    """
     if page := _ask_first(subscriber_id, "erase"):
         return page
     try:

@@ -124,6 +124,9 @@ def _errors() -> Iterator[None]:
 
 @api.operation("/feeds", summary="Watched feeds", tag="feeds", response=FeedList)
 def list_feeds_api() -> FeedList:
+    """GET /api/v1/feeds: every watched feed with its polling state. 200; 401 without a valid bearer
+    token.
+    """
     feeds = feed_service.list_feeds(get_session())
     return FeedList(items=[FeedOut.model_validate(feed_dict(f)) for f in feeds])
 
@@ -139,6 +142,13 @@ def list_feeds_api() -> FeedList:
     errors=(409,),
 )
 def create_feed_api(body: FeedCreate) -> FeedCreated:
+    """POST /api/v1/feeds `{"url", "every_minutes"}`: watch a feed; it is fetched and imported
+    now, and saved only if that worked.
+
+    201 with the feed and `imported`; 409 when it is already watched; 422 when the URL is bad,
+    private, unreachable, not a feed or too large (FeedError); 400/415/422 for a malformed, non-JSON
+    or invalid body; 401 without a valid bearer token.
+    """
     settings = current_app.extensions["settings"]
     with _errors():
         feed, result = feed_service.add_feed(
@@ -158,12 +168,19 @@ def create_feed_api(body: FeedCreate) -> FeedCreated:
     status=204,
 )
 def delete_feed_api(feed_id: int) -> None:
+    """DELETE /api/v1/feeds/<feed_id>: stop watching a feed; its posts stay.
+
+    204; 404 no such feed; 401 without a valid bearer token.
+    """
     with _errors():
         feed_service.remove_feed(get_session(), feed_id=feed_id)
 
 
 @api.operation("/automations", summary="Automations", tag="automations", response=AutomationList)
 def list_automations_api() -> AutomationList:
+    """GET /api/v1/automations: every automation with its schedule and last run. 200; 401 without a
+    valid bearer token.
+    """
     items = rules.list_automations(get_session())
     return AutomationList(items=[AutomationOut.model_validate(automation_dict(a)) for a in items])
 
@@ -178,6 +195,13 @@ def list_automations_api() -> AutomationList:
     status=201,
 )
 def create_automation_api(body: AutomationCreate) -> AutomationOut:
+    """POST /api/v1/automations: an issue composed on a cron schedule (`action` draft or
+    schedule); its next run is computed from now.
+
+    201 with the automation; 422 for a bad schedule, timezone, category, subject, min_posts or
+    action (AutomationError); 400/415/422 for a malformed, non-JSON or invalid body; 401 without a
+    valid bearer token.
+    """
     with _errors():
         automation = rules.create_automation(get_session(), **body.model_dump())
     return AutomationOut.model_validate(automation_dict(automation))
@@ -190,6 +214,9 @@ def create_automation_api(body: AutomationCreate) -> AutomationOut:
     response=AutomationOut,
 )
 def get_automation_api(automation_id: int) -> AutomationOut:
+    """GET /api/v1/automations/<automation_id>: one automation. 200; 404 when there is none; 401
+    without a valid bearer token.
+    """
     with _errors():
         automation = rules.get_automation(get_session(), automation_id)
     return AutomationOut.model_validate(automation_dict(automation))
@@ -204,6 +231,12 @@ def get_automation_api(automation_id: int) -> AutomationOut:
     response=AutomationOut,
 )
 def patch_automation_api(automation_id: int, body: AutomationPatch) -> AutomationOut:
+    """PATCH /api/v1/automations/<automation_id>: change the given fields (null keeps a
+    value); a new schedule or timezone, or enabling, computes the next run from now.
+
+    200 with the automation; 404 no such automation; 422 for a value the service refuses;
+    400/415/422 for a malformed, non-JSON or invalid body; 401 without a valid bearer token.
+    """
     with _errors():
         automation = rules.update_automation(
             get_session(), automation_id=automation_id, **body.model_dump()
@@ -219,5 +252,9 @@ def patch_automation_api(automation_id: int, body: AutomationPatch) -> Automatio
     status=204,
 )
 def delete_automation_api(automation_id: int) -> None:
+    """DELETE /api/v1/automations/<automation_id>: remove it and its run records; its issues stay.
+
+    204; 404 no such automation; 401 without a valid bearer token.
+    """
     with _errors():
         rules.delete_automation(get_session(), automation_id=automation_id)

@@ -28,6 +28,10 @@ class CategoryList(BaseModel):
     "/categories", summary="All post categories", tag="categories", response=CategoryList
 )
 def list_categories() -> CategoryList:
+    """GET /api/v1/categories: every post category by name, with its parent's name (or null).
+
+    200 with `{"items": [...], "next": null}`; 401 without a valid bearer token.
+    """
     parent = aliased(Category)
     rows = get_session().execute(
         select(Category, parent.name)

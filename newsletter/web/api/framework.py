@@ -46,6 +46,10 @@ class ErrorResponse(BaseModel):
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    """A JSON error response: `{"error": {"code", "message"[, "details"]}}` with `status`.
+
+    `details` is left out when None. The one shape every API error takes (ErrorResponse).
+    """
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -100,6 +104,17 @@ class Api:
         response_content_type: str = "application/json",
         errors: tuple[int, ...] = (),
     ) -> Callable[[ViewFunc], ViewFunc]:
+        """Decorator: register `view` as the API operation METHOD `rule` on the blueprint.
+
+        The wrapper, in order: requires a bearer token when `auth` (ApiError 401), answers
+        ApiError 404 for an int path parameter outside 1..MAX_ID, validates `query` from the
+        query string and `body` from a JSON body (ApiError 415 when not JSON, 400 when
+        malformed, 422 `validation_error` with per-field `details`), calls the view with
+        them as keyword arguments, and serializes what it returns through `response` with
+        `status` (an empty response when `response` is None; a Response is passed through).
+        The same facts feed the OpenAPI document; `errors` lists extra statuses to document.
+        """
+
         def decorator(view: ViewFunc) -> ViewFunc:
             op = Operation(
                 rule=rule,
@@ -147,6 +162,13 @@ class Api:
         return decorator
 
     def openapi(self, prefix: str) -> dict[str, Any]:
+        """The OpenAPI 3.1 document (a JSON-ready dict) of every operation, paths under `prefix`.
+
+        Schemas come from the operations' pydantic models. Each operation lists its
+        success status and the errors it can answer: 401 when it needs a token, 400/413/415/422
+        when it has a body, 404 when its path has a parameter, 422 always (unstorable text),
+        plus its declared `errors`.
+        """
         models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorResponse, "serialization")]
         for op in self.operations:
             if op.body is not None:

@@ -59,6 +59,7 @@ class IssueOut(BaseModel):
 
     @classmethod
     def of(cls, issue: Issue) -> IssueOut:
+        """The API shape of an issue; `post_ids` and `items` in the issue's order."""
         items = sorted(issue.items, key=lambda i: i.position)
         return cls(
             id=issue.id,
@@ -179,6 +180,12 @@ def _domain_errors() -> Iterator[None]:
     "/issues", summary="Issues, newest first", tag="issues", query=IssuesQuery, response=IssueList
 )
 def list_issues_api(query: IssuesQuery) -> IssueList:
+    """GET /api/v1/issues: issues newest first, `?status=` to filter, keyset-paged
+    (`?cursor=` the previous page's `next`, `?limit=` 1..100, default 25).
+
+    200 with `{"items", "next"}`; 422 for a bad cursor or query value; 401 without a valid bearer
+    token.
+    """
     with _domain_errors():
         page = list_issues(
             get_session(), status=query.status, cursor=query.cursor, limit=query.limit
@@ -196,6 +203,13 @@ def list_issues_api(query: IssuesQuery) -> IssueList:
     status=201,
 )
 def create_issue_api(body: IssueCreate) -> IssueOut:
+    """POST /api/v1/issues: a new draft from `post_ids`, or from every post since `since`
+    (default: the last sent issue), optionally limited to `categories`.
+
+    201 with the issue; 422 for input the service refuses (ComposeError: post_ids
+    together with since/categories, no post to include, an unknown post or category);
+    400/415/422 for a malformed, non-JSON or invalid body; 401 without a valid bearer token.
+    """
     with _domain_errors():
         issue = create_issue(
             get_session(),
@@ -213,6 +227,9 @@ def create_issue_api(body: IssueCreate) -> IssueOut:
 
 @api.operation("/issues/<int:issue_id>", summary="One issue", tag="issues", response=IssueOut)
 def get_issue_api(issue_id: int) -> IssueOut:
+    """GET /api/v1/issues/<issue_id>: one issue. 200; 404 when there is none; 401 without a valid
+    bearer token.
+    """
     with _domain_errors():
         return IssueOut.of(get_issue(get_session(), issue_id))
 
@@ -227,6 +244,13 @@ def get_issue_api(issue_id: int) -> IssueOut:
     errors=(409,),
 )
 def patch_issue_api(issue_id: int, body: IssuePatch) -> IssueOut:
+    """PATCH /api/v1/issues/<issue_id>: change a draft's given fields (null keeps a value);
+    `items` sets order and modes, `post_ids` order and membership.
+
+    200 with the issue; 404 no such issue; 409 not a draft (InvalidTransition); 422 for input the
+    service refuses; 400/415/422 for a malformed, non-JSON or invalid body; 401 without a valid
+    bearer token.
+    """
     with _domain_errors():
         issue = update_issue(
             get_session(),
@@ -254,6 +278,13 @@ def patch_issue_api(issue_id: int, body: IssuePatch) -> IssueOut:
     response_content_type="text/*",
 )
 def preview_issue_api(issue_id: int, query: PreviewQuery) -> Response:
+    """GET /api/v1/issues/<issue_id>/preview: the rendered issue, `?format=html` (text/html,
+    sandboxed by its CSP) or `text` (text/plain), for everyone or `?subscriber=ID` as
+    that subscriber gets it.
+
+    200, with the number of posts shown in X-Newsletter-Posts; 404 no such issue; 422 for
+    an unknown subscriber or a bad query value; 401 without a valid bearer token.
+    """
     with _domain_errors():
         preview = render_preview(
             get_session(),
@@ -281,6 +312,13 @@ def preview_issue_api(issue_id: int, query: PreviewQuery) -> Response:
     errors=(502,),
 )
 def test_send_api(issue_id: int, body: TestSendIn) -> TestSendOut:
+    """POST /api/v1/issues/<issue_id>/test `{"emails": [...]}`: send the whole issue, subject
+    prefixed "[Test] ", to up to MAX_TEST_RECIPIENTS addresses; never counted in stats.
+
+    200 with `{"sent_to": [...]}`; 404 no such issue; 422 for a bad address; 502 `smtp_failed` when
+    the SMTP server refuses a message; 400/415/422 for a malformed, non-JSON or invalid body; 401
+    without a valid bearer token.
+    """
     with _domain_errors():
         sent = send_test(
             get_session(),
@@ -302,6 +340,13 @@ def test_send_api(issue_id: int, body: TestSendIn) -> TestSendOut:
     errors=(409,),
 )
 def schedule_issue_api(issue_id: int, body: ScheduleIn) -> IssueOut:
+    """POST /api/v1/issues/<issue_id>/schedule `{"send_at": ...}`: draft -> scheduled; a beat
+    tick starts the send at `send_at` (ISO 8601 with a timezone, in the future).
+
+    200 with the issue; 404 no such issue; 409 not a draft; 422 for a time in the past or without a
+    timezone, or an issue with no posts; 400/415/422 for a malformed, non-JSON or invalid body;
+    401 without a valid bearer token.
+    """
     with _domain_errors():
         issue = schedule_issue(get_session(), issue_id=issue_id, send_at=body.send_at)
     return IssueOut.of(issue)
@@ -397,6 +442,12 @@ def _control(action: str, issue_id: int) -> IssueOut:
     errors=(409, 422),  # 422: the issue has no posts
 )
 def send_issue_api(issue_id: int) -> IssueOut:
+    """POST /api/v1/issues/<issue_id>/send: start sending a draft or scheduled issue now
+    (sends.control.send_now); workers do the sending.
+
+    200 with the issue; 404 no such issue; 409 already sending, sent or cancelled; 422
+    when the issue has no posts; 401 without a valid bearer token.
+    """
     return _control("send_now", issue_id)
 
 
@@ -409,6 +460,11 @@ def send_issue_api(issue_id: int) -> IssueOut:
     errors=(409,),
 )
 def pause_issue_api(issue_id: int) -> IssueOut:
+    """POST /api/v1/issues/<issue_id>/pause: sending -> paused (batches stop within a few messages).
+
+    200 with the issue; 404 no such issue; 409 when it is not sending; 401 without a valid bearer
+    token.
+    """
     return _control("pause", issue_id)
 
 
@@ -421,6 +477,11 @@ def pause_issue_api(issue_id: int) -> IssueOut:
     errors=(409,),
 )
 def resume_issue_api(issue_id: int) -> IssueOut:
+    """POST /api/v1/issues/<issue_id>/resume: paused -> sending, from the checkpoint.
+
+    200 with the issue; 404 no such issue; 409 when it is not paused; 401 without a valid bearer
+    token.
+    """
     return _control("resume", issue_id)
 
 
@@ -431,6 +492,12 @@ def resume_issue_api(issue_id: int) -> IssueOut:
     response=StatsOut,
 )
 def issue_stats_api(issue_id: int) -> StatsOut:
+    """GET /api/v1/issues/<issue_id>/stats: delivery progress, bounces, complaints,
+    unsubscribes, opens and clicks (people and machines apart), rates and a time series
+    (tracking.stats.issue_stats; shape in StatsOut).
+
+    200; 404 no such issue; 401 without a valid bearer token.
+    """
     from newsletter.tracking.stats import issue_stats
 
     with _domain_errors():
@@ -445,6 +512,11 @@ def issue_stats_api(issue_id: int) -> StatsOut:
     response_content_type="text/csv",
 )
 def issue_stats_csv_api(issue_id: int) -> Response:
+    """GET /api/v1/issues/<issue_id>/stats.csv: the same figures as long-format CSV
+    (section, at, url, metric, value), as the attachment issue-ID-stats.csv.
+
+    200 text/csv; 404 no such issue; 401 without a valid bearer token.
+    """
     from newsletter.tracking.stats import csv_text, stats_csv_rows
 
     with _domain_errors():
@@ -463,4 +535,10 @@ def issue_stats_csv_api(issue_id: int) -> Response:
     errors=(409,),
 )
 def cancel_issue_api(issue_id: int) -> IssueOut:
+    """POST /api/v1/issues/<issue_id>/cancel: stop an issue that has not finished, for good;
+    what was sent stays sent.
+
+    200 with the issue; 404 no such issue; 409 when it has already finished; 401 without a valid
+    bearer token.
+    """
     return _control("cancel", issue_id)

@@ -65,6 +65,7 @@ class PostOut(BaseModel):
 
     @classmethod
     def of(cls, post: Post) -> PostOut:
+        """The API shape of a post; `categories` as full names."""
         return cls(
             id=post.id,
             title=post.title,
@@ -135,6 +136,12 @@ _IMPORT_CONTENT = {
     "/posts", summary="Posts, newest first", tag="posts", query=PostsQuery, response=PostList
 )
 def list_posts_api(query: PostsQuery) -> PostList:
+    """GET /api/v1/posts: posts newest first, `?q=` words in the title or excerpt,
+    `?category=` (children match too), keyset-paged (`?cursor=`, `?limit=` 1..100).
+
+    200 with `{"items", "next"}`; 422 for a bad cursor, an unknown category or a bad
+    query value; 401 without a valid bearer token.
+    """
     try:
         page = list_posts(
             get_session(),
@@ -150,6 +157,9 @@ def list_posts_api(query: PostsQuery) -> PostList:
 
 @api.operation("/posts/<int:post_id>", summary="One post", tag="posts", response=PostOut)
 def get_post(post_id: int) -> PostOut:
+    """GET /api/v1/posts/<post_id>: one post with its HTML. 200; 404 when there is none; 401 without
+    a valid bearer token.
+    """
     post = get_session().get(Post, post_id)  # the Api layer has already refused ids out of range
     if post is None:
         raise ApiError(404, "not_found", f"no post with id {post_id}")
@@ -166,6 +176,13 @@ def get_post(post_id: int) -> PostOut:
     request_content=_IMPORT_CONTENT,
 )
 def import_posts_api(query: ImportQuery) -> ImportOut:
+    """POST /api/v1/posts: import posts from JSON `{"url"}` or `{"content", "format"}`, or a
+    raw RSS/Atom/WXR, Markdown or text body (`?format=`, `?base_url=`). All or nothing.
+
+    200 with created, updated, post_ids and warnings; 400 for malformed JSON; 415 for another
+    Content-Type; 422 `validation_error` (bad fields, an empty body, NUL bytes) or `import_failed`
+    (PostImportError, with its position in `details`); 401 without a valid bearer token.
+    """
     source: str | bytes
     fmt: str | None = query.format
     content_type = request.content_type  # a raw body's charset says how to read it

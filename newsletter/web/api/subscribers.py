@@ -119,6 +119,12 @@ def _out(subscriber_id: int) -> SubscriberOut:
     response=SubscriberList,
 )
 def list_subscribers(query: SubscriberQuery) -> SubscriberList:
+    """GET /api/v1/subscribers: one page of subscribers, oldest first, filtered by `?status=`,
+    `?category=` and `?q=` (part of the address or name); `?cursor=`, `?limit=` 1..500.
+
+    200 with `{"items", "next"}`; 422 for an unknown category, a bad cursor or a bad
+    query value; 401 without a valid bearer token.
+    """
     try:
         page = queries.list_subscribers(
             get_session(),
@@ -147,6 +153,13 @@ def list_subscribers(query: SubscriberQuery) -> SubscriberList:
     errors=(409,),
 )
 def create_subscriber(body: SubscriberCreate) -> SubscriberOut:
+    """POST /api/v1/subscribers: add one address; `status` pending (sends a confirmation
+    email) or active (consent was given elsewhere).
+
+    201 with the subscriber; 409 when the address exists or is suppressed; 422 `invalid_email` or
+    `validation_error` (name, unknown category); 400/415/422 for a malformed, non-JSON or invalid
+    body; 401 without a valid bearer token.
+    """
     session = get_session()
     try:
         subscriber = manage.create_subscriber(
@@ -166,6 +179,9 @@ def create_subscriber(body: SubscriberCreate) -> SubscriberOut:
     "/subscribers/<int:subscriber_id>", summary="One subscriber", tag=TAG, response=SubscriberOut
 )
 def get_subscriber(subscriber_id: int) -> SubscriberOut:
+    """GET /api/v1/subscribers/<subscriber_id>: one subscriber. 200; 404 when there is none; 401
+    without a valid bearer token.
+    """
     return _out(subscriber_id)
 
 
@@ -179,6 +195,13 @@ def get_subscriber(subscriber_id: int) -> SubscriberOut:
     errors=(409,),
 )
 def update_subscriber(subscriber_id: int, body: SubscriberPatch) -> SubscriberOut:
+    """PATCH /api/v1/subscribers/<subscriber_id>: change name, categories, frequency or status
+    (active, unsubscribed, blocked, where the lifecycle allows); all or nothing.
+
+    200 with the subscriber; 404 no such subscriber; 409 for a status move the lifecycle refuses;
+    422 for a bad name or an unknown category; 400/415/422 for a malformed, non-JSON or invalid
+    body; 401 without a valid bearer token.
+    """
     session = get_session()
     try:
         manage.update_subscriber(
@@ -203,6 +226,11 @@ def update_subscriber(subscriber_id: int, body: SubscriberPatch) -> SubscriberOu
     status=204,
 )
 def delete_subscriber(subscriber_id: int) -> Response:
+    """DELETE /api/v1/subscribers/<subscriber_id>: erase (GDPR): delete the subscriber and
+    everything about them, keep only a hashed suppression.
+
+    204; 404 no such subscriber; 401 without a valid bearer token.
+    """
     session = get_session()
     try:
         erase_subscriber(session, subscriber_id=subscriber_id)
@@ -218,6 +246,11 @@ def delete_subscriber(subscriber_id: int) -> Response:
     response=PersonalData,
 )
 def export_subscriber(subscriber_id: int) -> PersonalData:
+    """GET /api/v1/subscribers/<subscriber_id>/export: everything held about one subscriber
+    (GDPR Art. 15): the row, events, deliveries and any suppression.
+
+    200; 404 no such subscriber; 401 without a valid bearer token.
+    """
     try:
         data = exporter.personal_data(get_session(), subscriber_id=subscriber_id)
     except SubscriberNotFound as exc:
@@ -244,6 +277,16 @@ def export_subscriber(subscriber_id: int) -> PersonalData:
     },
 )
 def import_subscribers(query: ImportQuery) -> ImportResult:
+    """POST /api/v1/subscribers/import: import a CSV sent as text/csv (also text/plain,
+    application/csv) or as the multipart field `file`. `?confirmed=true` makes new
+    addresses active (consent given elsewhere) instead of pending with a confirmation
+    email; `?categories=` adds comma-separated categories to every row.
+
+    200 with the import report (row counts, errors, warnings); 400 `missing_file` for a
+    multipart body without `file`; 415 for another Content-Type; 422 `invalid_csv` when
+    the file as a whole cannot be imported or `validation_error` for an unknown
+    category; 401 without a valid bearer token.
+    """
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:

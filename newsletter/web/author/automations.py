@@ -100,6 +100,14 @@ def _check_id(item_id: int) -> None:
 @bp.route("/feeds", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def feeds() -> BaseResponse | tuple[str, int]:
+    """GET, POST /author/feeds: the watched feeds, and the form to watch another (`url`,
+    `every` minutes); a new feed is fetched and imported at once (feeds.add_feed).
+
+    Renders web/automations/feeds.html; 200. A POST answers 302 back with what was imported, or 422
+    with the message for an invalid form, a feed already watched, or one that is bad, private,
+    unreachable or not a feed (AutomationError); 400 without a valid CSRF token; 302 to the login
+    page when logged out (authors and admins only).
+    """
     session = get_session()
     form = FeedForm()
     error = None
@@ -134,6 +142,11 @@ def feeds() -> BaseResponse | tuple[str, int]:
 @bp.post("/feeds/<int:feed_id>/remove")
 @role_required(Role.AUTHOR)
 def remove_feed(feed_id: int) -> BaseResponse:
+    """POST /author/feeds/<feed_id>/remove: stop watching a feed; its posts stay.
+
+    302 to the feeds page; 404 no such feed; 400 without a valid CSRF token; 302 to the login page
+    when logged out (authors and admins only).
+    """
     _check_id(feed_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -148,6 +161,12 @@ def remove_feed(feed_id: int) -> BaseResponse:
 @bp.post("/feeds/<int:feed_id>/poll")
 @role_required(Role.AUTHOR)
 def poll_feed(feed_id: int) -> BaseResponse:
+    """POST /author/feeds/<feed_id>/poll: poll a feed now and import what it holds.
+
+    302 to the feeds page with what happened (a failure is a message, never an error status); 404 no
+    such feed; 400 without a valid CSRF token; 302 to the login page when logged out (authors and
+    admins only).
+    """
     _check_id(feed_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -192,6 +211,13 @@ def _automations_page(
 @bp.route("/automations", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def automations() -> BaseResponse | tuple[str, int]:
+    """GET, POST /author/automations: the automations, and the form to create one (name,
+    cron schedule, timezone, categories, min_posts, action, subject, enabled).
+
+    Renders web/automations/automations.html; 200. A POST answers 302 back, or 422 with
+    the message for an invalid form or a value the service refuses (AutomationError);
+    400 without a valid CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     form = _automation_form()
     error = None
     if form.validate_on_submit():
@@ -220,6 +246,13 @@ def automations() -> BaseResponse | tuple[str, int]:
 @bp.post("/automations/<int:automation_id>/<any(run, dry_run, enable, disable, remove):action>")
 @role_required(Role.AUTHOR)
 def automation_action(automation_id: int, action: str) -> BaseResponse | tuple[str, int]:
+    """POST /author/automations/<automation_id>/run|dry_run|enable|disable|remove.
+
+    dry_run answers 200 with the automations page and what a run would do (writing nothing); the
+    others 302 to the automations page with a message (also when the service refuses, e.g. a run
+    already going). 404 no such automation; 400 without a valid CSRF token; 302 to the login page
+    when logged out (authors and admins only).
+    """
     _check_id(automation_id)
     if not ButtonForm().validate_on_submit():
         abort(400)

@@ -16,6 +16,12 @@ bp = Blueprint("author", __name__, url_prefix="/author")
 @bp.get("/")
 @role_required(Role.AUTHOR)
 def dashboard() -> str:
+    """GET /author/: the author's dashboard: the 10 latest posts (undated first), the 10
+    latest issues and the number of posts.
+
+    Renders web/author_dashboard.html; 200; 302 to the login page when logged out (authors and
+    admins only).
+    """
     session = get_session()
     posts = session.scalars(
         select(Post).order_by(Post.published_at.desc().nulls_first(), Post.id.desc()).limit(10)

@@ -38,6 +38,11 @@ from .forms import ActionForm, IssueForm, NewIssueForm, ScheduleForm, TestSendFo
 @bp.get("/issues")
 @role_required(Role.AUTHOR)
 def issues() -> str | tuple[str, int]:
+    """GET /author/issues: the issues, newest first, a page at a time (`?cursor=`).
+
+    Renders web/compose/issues.html; 200; 422 (the error page) for a bad cursor; 302 to the login
+    page when logged out (authors and admins only).
+    """
     try:
         page = list_issues(get_session(), cursor=request.args.get("cursor") or None)
     except ComposeError as exc:
@@ -50,6 +55,14 @@ def issues() -> str | tuple[str, int]:
 @bp.route("/issues/new", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def new_issue() -> BaseResponse | str | tuple[str, int]:
+    """GET, POST /author/issues/new: a new draft, from the posts chosen (`post`) or from
+    everything since a date (`since`, optionally limited to `category` values).
+
+    GET renders web/compose/new_issue.html (`since` prefilled with the last send's date, `?post=`
+    preselects posts); 200. POST creates the draft and answers 302 to its editor, or 422 with the
+    form and the message for an invalid form or a selection the service refuses (ComposeError); 400
+    without a valid CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     session = get_session()
     form = NewIssueForm()
     chosen = int_list(request.values.getlist("post"))
@@ -97,6 +110,13 @@ def new_issue() -> BaseResponse | str | tuple[str, int]:
 
 def render_editor(issue: Any, *, form: IssueForm | None = None, error: str | None = None,
                    test_form: TestSendForm | None = None, status: int = 200) -> tuple[str, int]:  # fmt: skip
+    """The editor page for `issue` as (html, `status`): web/compose/editor.html with the
+    issue's form (from the issue unless `form` is given), the rendered preview and its
+    problems (for everyone, or as `?as=EMAIL`), up to 50 recent posts not in it, and the
+    test-send, schedule and action forms; `error` is shown above the form.
+
+    Raises IssueNotFound when the issue is gone.
+    """
     session = get_session()
     subscriber = _preview_subscriber()
     preview_args: dict[str, Any] = {"issue_id": issue.id}
@@ -139,6 +159,11 @@ def render_editor(issue: Any, *, form: IssueForm | None = None, error: str | Non
 @bp.get("/issues/<int:issue_id>")
 @role_required(Role.AUTHOR)
 def editor(issue_id: int) -> tuple[str, int]:
+    """GET /author/issues/<issue_id>: the editor (render_editor); `?as=EMAIL` previews as
+    that subscriber (a message, and the preview for everyone, if there is none).
+
+    200; 404 no such issue; 302 to the login page when logged out (authors and admins only).
+    """
     return render_editor(issue_or_404(issue_id))
 
 
@@ -177,7 +202,14 @@ def _save_from_form(issue: Any, form: IssueForm) -> None:
 @bp.post("/issues/<int:issue_id>")
 @role_required(Role.AUTHOR)
 def save(issue_id: int) -> BaseResponse | tuple[str, int]:
-    """Save everything, then do what the pressed button asks (move, remove, add)."""
+    """POST /author/issues/<issue_id>: save everything, then do what the pressed button
+    (`action`) asks: save, up:ID, down:ID, remove:ID or add (the `add` post ids).
+
+    302 to the editor (at #items after a move, removal or addition; `?as=` kept); 409
+    (conflict_page) when the issue is no longer a draft; 422 with the editor and the message for an
+    invalid form or input the service refuses (ComposeError); 404 no such issue; 400 without a valid
+    CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     issue = issue_or_404(issue_id)
     form = IssueForm()
     if not form.validate_on_submit():
@@ -211,7 +243,13 @@ def save(issue_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/issues/<int:issue_id>/autosave")
 @role_required(Role.AUTHOR)
 def autosave(issue_id: int) -> Response | tuple[Response, int]:
-    """The editor's fetch() autosave: same fields as the form, JSON answer."""
+    """POST /author/issues/<issue_id>/autosave: the editor's fetch() autosave, the same
+    fields as the form.
+
+    200 `{"saved": true, "saved_at": ISO 8601}`; JSON errors 422 `validation_error` (an invalid form
+    or input the service refuses) and 409 `conflict` (no longer a draft); 404 no such issue; 400
+    without a valid CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     issue = issue_or_404(issue_id)
     form = IssueForm()
     if not form.validate_on_submit():

@@ -23,6 +23,12 @@ UPLOAD_LIMIT = 20_000_000
 @bp.get("/posts")
 @role_required(Role.AUTHOR)
 def posts() -> str | tuple[str, int]:
+    """GET /author/posts: the posts, newest first, `?q=` words in the title or excerpt,
+    `?category=` (children too), a page at a time (`?cursor=`).
+
+    Renders web/compose/posts.html; 200; 422 with the message for an unknown category
+    or a bad cursor; 302 to the login page when logged out (authors and admins only).
+    """
     q = request.args.get("q", "").strip()[:200]
     category = request.args.get("category", "").strip()[:200]
     cursor = request.args.get("cursor") or None
@@ -44,7 +50,14 @@ def posts() -> str | tuple[str, int]:
 @bp.route("/posts/<int:post_id>", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def post_date(post_id: int) -> BaseResponse | tuple[str, int]:
-    """A post's publication date: imports leave it empty when the source gave none."""
+    """GET, POST /author/posts/<post_id>: a post's publication date (imports leave it
+    empty when the source gave none), in the server's timezone.
+
+    GET renders web/compose/post.html; 200. A POST sets the date, or clears it when
+    empty, and answers 302 to the post list; 422 with the form and the message for an
+    invalid date or one the service refuses (ComposeError); 404 no such post; 400
+    without a valid CSRF token; 302 to the login page when logged out (authors and admins only).
+    """
     session = get_session()
     post = session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
     if post is None:
@@ -74,6 +87,15 @@ def post_date(post_id: int) -> BaseResponse | tuple[str, int]:
 @bp.route("/posts/import", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def import_view() -> BaseResponse | str | tuple[str, int]:
+    """GET, POST /author/posts/import: import posts from exactly one source: an uploaded
+    file, a URL (http or https) or pasted text, with an optional format and base URL.
+
+    GET renders web/compose/import.html; 200. POST imports (all or nothing) and answers 302 to the
+    post list, or 200 with the summary and warnings when there are any; 422 with the message (and
+    position) for no source or several, a bad URL, an invalid form or a source that cannot be
+    imported (PostImportError); 400 without a valid CSRF token; 302 to the login page when logged
+    out (authors and admins only).
+    """
     form = ImportForm()
     error: str | None = None
     position: str | None = None

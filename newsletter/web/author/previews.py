@@ -39,10 +39,22 @@ def _preview_response(issue_id: int, *, text: bool) -> Response:
 @bp.get("/issues/<int:issue_id>/preview.html")
 @role_required(Role.AUTHOR)
 def preview_html(issue_id: int) -> Response:
+    """GET /author/issues/<issue_id>/preview.html: the issue's HTML email for the editor's
+    frame, `?subscriber=ID` as that subscriber gets it; sandboxed by its CSP, not stored.
+
+    200 text/html; 404 no such issue or subscriber; 302 to the login page when logged out (authors
+    and admins only).
+    """
     return _preview_response(issue_id, text=False)
 
 
 @bp.get("/issues/<int:issue_id>/preview.txt")
 @role_required(Role.AUTHOR)
 def preview_text(issue_id: int) -> Response:
+    """GET /author/issues/<issue_id>/preview.txt: the issue's plain-text part, `?subscriber=ID`
+    as that subscriber gets it; not stored.
+
+    200 text/plain; 404 no such issue or subscriber; 302 to the login page when logged out (authors
+    and admins only).
+    """
     return _preview_response(issue_id, text=True)

@@ -30,6 +30,14 @@ from .issues import render_editor
 @bp.route("/issues/<int:issue_id>/test", methods=["GET", "POST"])
 @role_required(Role.AUTHOR)
 def test_send(issue_id: int) -> BaseResponse | tuple[str, int]:
+    """POST /author/issues/<issue_id>/test (`emails`: one per line or comma-separated): send
+    the whole issue, subject prefixed "[Test] ", to up to MAX_TEST_RECIPIENTS addresses.
+
+    302 to the editor with "Test sent to ..."; 422 with the editor and the message for an empty or
+    invalid list, a bad address or a refused SMTP hand-off (ComposeError); a GET answers 302 to the
+    editor's test form. 404 no such issue; 400 without a valid CSRF token; 302 to the login page
+    when logged out (authors and admins only).
+    """
     issue = issue_or_404(issue_id)
     if request.method == "GET":
         return redirect(url_for("compose.editor", issue_id=issue_id) + "#test")
@@ -65,6 +73,13 @@ def _send_at_from(form: ScheduleForm) -> datetime:
 @bp.post("/issues/<int:issue_id>/schedule")
 @role_required(Role.AUTHOR)
 def schedule(issue_id: int) -> BaseResponse | tuple[str, int]:
+    """POST /author/issues/<issue_id>/schedule (`send_at` local time, `tz_offset` from the
+    browser, else the server's timezone): draft -> scheduled.
+
+    302 to the editor; 409 (conflict_page) when it is not a draft; 422 with the editor for a
+    missing or past time or an issue with no posts; 404 no such issue; 400 without a valid CSRF
+    token; 302 to the login page when logged out (authors and admins only).
+    """
     issue = issue_or_404(issue_id)
     form = ScheduleForm()
     if not form.validate_on_submit():
@@ -83,6 +98,11 @@ def schedule(issue_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/issues/<int:issue_id>/unschedule")
 @role_required(Role.AUTHOR)
 def unschedule(issue_id: int) -> BaseResponse | tuple[str, int]:
+    """POST /author/issues/<issue_id>/unschedule: scheduled -> draft, editable again.
+
+    302 to the editor; 409 (conflict_page) when it is not scheduled; 400 without a valid
+    CSRF token; 404 no such issue; 302 to the login page when logged out (authors and admins only).
+    """
     issue_or_404(issue_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -97,6 +117,12 @@ def unschedule(issue_id: int) -> BaseResponse | tuple[str, int]:
 @bp.post("/issues/<int:issue_id>/cancel")
 @role_required(Role.AUTHOR)
 def cancel(issue_id: int) -> BaseResponse | tuple[str, int]:
+    """POST /author/issues/<issue_id>/cancel: cancel an issue that has not finished; what
+    was sent stays sent.
+
+    302 to the editor; 409 (conflict_page) when it has already finished; 400 without a valid CSRF
+    token; 404 no such issue; 302 to the login page when logged out (authors and admins only).
+    """
     issue_or_404(issue_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -118,6 +144,13 @@ _SEND_ACTIONS = {
 @bp.post("/issues/<int:issue_id>/<any(send, pause, resume):action>")
 @role_required(Role.AUTHOR)
 def send_action(issue_id: int, action: str) -> BaseResponse | tuple[str, int]:
+    """POST /author/issues/<issue_id>/send|pause|resume: start sending now, pause, or resume
+    (sends.control).
+
+    302 to the editor; 409 (the error page) when the issue's status does not allow it;
+    422 with the editor when it has no posts (ComposeError); 400 without a valid CSRF
+    token; 404 no such issue; 302 to the login page when logged out (authors and admins only).
+    """
     from newsletter.sends import control
 
     issue = issue_or_404(issue_id)
@@ -139,7 +172,11 @@ def send_action(issue_id: int, action: str) -> BaseResponse | tuple[str, int]:
 @bp.get("/issues/<int:issue_id>/stats.json")
 @role_required(Role.AUTHOR)
 def send_stats(issue_id: int) -> Any:
-    """The progress the editor polls while an issue is sending (same shape as the API)."""
+    """GET /author/issues/<issue_id>/stats.json: the progress the editor polls while an
+    issue is sending (sends.stats.issue_stats; the same shape as the API).
+
+    200 JSON; 404 no such issue; 302 to the login page when logged out (authors and admins only).
+    """
     from newsletter.sends.stats import issue_stats
 
     issue_or_404(issue_id)

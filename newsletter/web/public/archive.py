@@ -59,11 +59,23 @@ def issue_key(issue: Issue) -> str:
 
 @bp.get("/archive")
 def index() -> str:
+    """GET /archive: every sent issue (digests excluded), newest first.
+
+    Renders web/archive/index.html; always 200.
+    """
     return render_template("web/archive/index.html", issues=_sent_issues(), key=issue_key)
 
 
 @bp.get("/archive/<slug>")
 def issue(slug: str) -> Response:
+    """GET /archive/<slug>: the web version of one issue, by slug (or by id for an issue
+    without one).
+
+    The email's HTML with every post and neutral values in the personal spots, under a
+    strict Content-Security-Policy and cacheable for 5 minutes. Shown once the issue is
+    sent, or once its first message went out while it is sending, paused or cancelled.
+    404 for anything else (no such issue, a draft, a digest).
+    """
     session = get_session()
     conditions = [Issue.slug == slug[:200]]
     if slug.isdigit() and int(slug) < 2**31:
@@ -98,6 +110,11 @@ def issue(slug: str) -> Response:
 
 @bp.get("/feed.xml")
 def feed() -> Response:
+    """GET /feed.xml: an Atom feed (application/atom+xml) of the latest FEED_ENTRIES sent issues.
+
+    Each entry links to its archive page and carries the intro and a list of the issue's
+    posts. Always 200.
+    """
     settings = current_app.extensions["settings"]
     issues = _sent_issues(FEED_ENTRIES)
     entries: list[dict[str, Any]] = []

@@ -45,7 +45,9 @@ def latest_issues(limit: int = LATEST_ISSUES) -> list[Issue]:
 
 @bp.get("/")
 def index() -> str:
-    """Name, description, the signup form and the latest issues, for everyone."""
+    """GET /: the home page for everyone: the name, description, the signup form and the
+    LATEST_ISSUES latest issues. Renders web/home.html; 200.
+    """
     return render_template(
         "web/home.html",
         categories=all_categories(get_session()),
@@ -58,6 +60,10 @@ def index() -> str:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
+    """GET /favicon.ico: static/favicon.ico as image/vnd.microsoft.icon, cacheable for a day.
+
+    Browsers ask for it on every site whatever the pages link to; 404 if the file is missing.
+    """
     # Browsers ask for /favicon.ico on every site, whatever the pages link to.
     response = send_from_directory(
         current_app.static_folder or "static", "favicon.ico", mimetype="image/vnd.microsoft.icon"

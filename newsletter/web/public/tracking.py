@@ -51,6 +51,12 @@ def _no_store(response: BaseResponse) -> BaseResponse:
 
 @bp.get("/o/<token>.gif")
 def open_pixel(token: str) -> BaseResponse:
+    """GET /o/<token>.gif: record an open (tracking.record.record_open) and answer a 1x1
+    transparent GIF, not cacheable.
+
+    404 when the token is malformed or its MAC is wrong. For a delivery that is gone,
+    or when the open cannot be stored (logged), the pixel still answers 200.
+    """
     delivery_id = read_open(_settings(), token)
     if delivery_id is None:
         abort(404)
@@ -64,6 +70,12 @@ def open_pixel(token: str) -> BaseResponse:
 
 @bp.get("/c/<token>")
 def click(token: str) -> BaseResponse:
+    """GET /c/<token>: record a click (tracking.record.record_click) and redirect (302) to
+    the link, not cacheable.
+
+    404 when the token is malformed or fails its MAC, the delivery is gone, or the link
+    is not one of its issue's (so no open redirect); 503 when the click cannot be stored.
+    """
     found = read_click(_settings(), token)
     if found is None:
         abort(404)
