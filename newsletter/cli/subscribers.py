@@ -21,13 +21,13 @@ subscribers = click.Group("subscribers", help="Import, export and manage subscri
 def import_command(file: Path, confirmed: bool, categories: str) -> None:
     """`newsletter subscribers import FILE.csv [--confirmed] [--categories a,b]`.
 
-    FILE is RFC 4180 CSV with a header row (DESIGN.md "Command line"). Prints warnings and
-    `line N: reason` errors on stderr (the first MAX_REPORTED_ERRORS,
-    then `... and N more errors`) and the
-    summary line (ImportReport.summary) on stdout; exit 0 even when some rows failed.
-    Raises click.ClickException (exit 1), nothing imported, when FILE cannot be opened or
-    the file is refused as a whole (ImportFileError: empty, not UTF-8, malformed CSV, no
-    `email` column; InvalidInput: an unknown --categories name).
+    FILE is CSV (RFC 4180; `;` is taken as the separator when the header has more of them)
+    with a header row (DESIGN.md "Command line"). Prints warnings and `line N: reason` errors
+    on stderr (the first MAX_REPORTED_ERRORS, then `... and N more errors`) and the summary
+    line (ImportReport.summary) on stdout; exit 0 even when some rows failed. Raises
+    click.ClickException (exit 1), nothing imported, when FILE cannot be opened or the file
+    is refused as a whole (ImportFileError: empty, not UTF-8, malformed CSV, no `email`
+    column; InvalidInput: an unknown --categories name).
     """
     from newsletter import get_db
     from newsletter.subscribers.errors import SubscriberError

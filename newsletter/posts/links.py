@@ -38,6 +38,7 @@ def first_absolute(*candidates: str | None) -> str | None:
 
 
 def is_web_url(value: str) -> bool:
+    """True for an absolute URL with a web scheme (WEB_SCHEMES) and a host; never raises."""
     parts = _split(value)
     return parts is not None and parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
 

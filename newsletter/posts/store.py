@@ -30,6 +30,7 @@ class ImportResult:
 
     @property
     def total(self) -> int:
+        """Posts written: `created + updated`."""
         return self.created + self.updated
 
 

@@ -94,6 +94,9 @@ def _embed_line(match: re.Match[str]) -> str:
 
 
 def embed_html(url: str, *, text: str | None = None) -> str:
+    """What an email shows for an embedded URL: an <img> (alt = `text`) when the path ends in
+    an image suffix, else a link whose text is `text` or the URL; both escaped.
+    """
     url = url.strip()
     quoted = html.escape(url, quote=True)
     if _path(url).lower().endswith(_IMAGE_SUFFIXES):
