@@ -32,6 +32,9 @@ class MemoryNonces:
         self._lock = threading.Lock()
 
     def claim(self, key: str, ttl_seconds: int) -> bool:
+        """True the first time `key` is seen within `ttl_seconds` (in this process), False after;
+        never raises. Expired keys are swept once more than 10,000 are held.
+        """
         now = time.monotonic()
         with self._lock:
             if len(self._seen) > 10_000:
@@ -42,6 +45,7 @@ class MemoryNonces:
             return True
 
     def release(self, key: str) -> None:
+        """Forget `key`, so a retry of a request that failed on our side is accepted."""
         with self._lock:
             self._seen.pop(key, None)
 
@@ -52,6 +56,12 @@ class RedisNonces:
         self._prefix = prefix
 
     def claim(self, key: str, ttl_seconds: int) -> bool:
+        """True the first time `key` is seen within `ttl_seconds` (at least 1 s) by any process
+        sharing this Redis (SET NX EX), False after.
+
+        Raises Unavailable (503) when Redis cannot be reached: refusing is safer than accepting
+        a request that might be a replay.
+        """
         try:
             return bool(self._redis.set(self._prefix + key, b"1", nx=True, ex=max(1, ttl_seconds)))
         except redis.RedisError as exc:
@@ -59,5 +69,6 @@ class RedisNonces:
 
     def release(self, key: str) -> None:
         # If Redis is away the key expires by itself; a retry within the window is refused.
+        """Forget `key`; when Redis is away the key simply expires (never raises)."""
         with contextlib.suppress(redis.RedisError):
             self._redis.delete(self._prefix + key)
