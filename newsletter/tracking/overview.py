@@ -162,20 +162,24 @@ class IssueRow:
 
     @property
     def open_rate(self) -> float | None:
+        """Unique opens per message sent (0.0-1.0), or None before any was sent."""
         return self.rate(int(self.stats["opens"]["unique"])) if self.stats else None
 
     @property
     def click_rate(self) -> float | None:
+        """Unique clicks per message sent (0.0-1.0), or None before any was sent."""
         return self.rate(int(self.stats["clicks"]["unique"])) if self.stats else None
 
     @property
     def bounce_rate(self) -> float | None:
+        """Hard plus soft bounces per message sent (0.0-1.0), or None before any was sent."""
         if not self.stats:
             return None
         return self.rate(int(self.stats["bounces"]["hard"]) + int(self.stats["bounces"]["soft"]))
 
     @property
     def unsubscribe_rate(self) -> float | None:
+        """Unsubscribes per message sent (0.0-1.0), or None before any was sent."""
         return self.rate(int(self.stats["unsubscribes"])) if self.stats else None
 
 
