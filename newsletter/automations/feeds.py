@@ -231,8 +231,9 @@ def poll_feed(
     allow_private_setting: bool = False,
     now: datetime | None = None,
 ) -> PollResult:
-    """Poll one feed now (conditional GET) and import what it holds; never raises for a
-    feed's own failure: the error is recorded on the feed and returned. Commits."""
+    """Poll one feed now (conditional GET, RFC 9110 13.1) and import what it holds; never
+    raises for a feed's own failure: the error is recorded on the feed and returned.
+    Raises NotFound when there is no feed `feed_id`. Commits."""
     feed = get_feed(session, feed_id)
     url, etag, last_modified = feed.url, feed.etag, feed.last_modified
     allow_private = feed.allow_private or allow_private_setting

@@ -100,7 +100,11 @@ def check_subject_template(template: str) -> str:
 
 
 def render_subject(template: str, *, day: date, count: int, first_title: str) -> str:
-    """The template filled in (checked again: only the three values can be reached)."""
+    """The template filled in (checked again: only the three values can be reached),
+    whitespace collapsed, cut with "…" past MAX_SUBJECT characters.
+
+    Raises AutomationError when the template fails check_subject_template.
+    """
     check_subject_template(template)
     values: dict[str, Any] = {"date": day, "count": count, "first_title": first_title}
     subject = " ".join(template.format_map(values).split())
