@@ -67,7 +67,11 @@ def list_subscribers(
     search: str | None = None,
     descending: bool = False,
 ) -> Page:
-    """One page of subscribers; `search` matches a part of the address or the name."""
+    """One page of subscribers in id order (or descending); `search` matches a part of the
+    address or the name (case-insensitive); `category` is an exact category name.
+
+    Raises InvalidInput for an unknown `category` or a malformed `cursor`.
+    """
     query = select(Subscriber).options(selectinload(Subscriber.categories))
     if status is not None:
         query = query.where(Subscriber.status == status)
