@@ -153,8 +153,13 @@ class Settings:
 def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settings:
     """Layer the sources into app.config, then validate them into Settings.
 
-    The raw values then leave app.config, so no code can read one past its validation
-    (a raw "off" is a true string); read `newsletter.current_settings()` instead.
+    Order, later wins: DEFAULTS, the instance folder's config.py, NEWSLETTER_* environment
+    variables, `overrides`. The raw values then leave app.config, so no code can read one
+    past its validation (a raw "off" is a true string); read `newsletter.current_settings()`
+    instead. Raises ConfigError naming the first setting that is invalid: an unknown
+    NEWSLETTER_ENV, a URL with the wrong scheme or no host, a bad number or on/off value,
+    and in production a non-https BASE_URL (RFC 8058 one-click links) or a missing or short
+    (< 32 characters) SECRET_KEY.
     """
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

@@ -33,14 +33,17 @@ class User(TimestampMixin, Base):
     # Flask-Login's user protocol.
     @property
     def is_authenticated(self) -> bool:
+        """Flask-Login: always True for a loaded user (anonymous visitors are another class)."""
         return True
 
     @property
     def is_active(self) -> bool:
+        """Flask-Login: False for a deactivated account, which then cannot log in."""
         return self.active
 
     @property
     def is_anonymous(self) -> bool:
+        """Flask-Login: always False for a real user."""
         return False
 
     def get_id(self) -> str:
@@ -49,6 +52,7 @@ class User(TimestampMixin, Base):
 
     @property
     def is_admin(self) -> bool:
+        """True for the admin role (admin pages and user management)."""
         return self.role == Role.ADMIN
 
 
