@@ -64,13 +64,16 @@ class Report:
 
     @property
     def failed(self) -> list[Check]:
+        """The checks whose status is "fail", in order."""
         return [c for c in self.checks if c.status == "fail"]
 
     @property
     def ok(self) -> bool:
+        """True when no check failed (warnings allowed): `deliverability check` then exits 0."""
         return not self.failed
 
     def add(self, name: str, status: Status, message: str) -> None:
+        """Append one Check (`name`, pass/warn/fail, the message saying what to fix)."""
         self.checks.append(Check(name, status, message))
 
     def as_dict(self) -> dict[str, object]:
@@ -105,7 +108,9 @@ def _tags(record: str) -> dict[str, str]:
 
 
 def check_spf(report: Report, lookup: Dns, domain: str, role: str) -> None:
-    """One `v=spf1` record at `domain`; its `all` term decides pass / warn / fail."""
+    """The `spf (ROLE)` check (RFC 7208): one `v=spf1` record at `domain`; its `all` term
+    decides pass / warn / fail. A DNS failure is reported as "fail", never raised.
+    """
     name = f"spf ({role})"
     try:
         records = [
@@ -301,6 +306,10 @@ def check_dmarc(report: Report, lookup: Dns, domain: str) -> dict[str, str] | No
 
 
 def check_mx(report: Report, lookup: Dns, domain: str) -> None:
+    """The `mx (bounces)` check: `domain` (the Return-Path domain, where VERP bounces go)
+    needs an MX record that is not a null MX (RFC 7505). A DNS failure is reported as
+    "fail", never raised.
+    """
     name = "mx (bounces)"
     try:
         records = lookup.mx(domain)
