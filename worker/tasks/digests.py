@@ -37,7 +37,12 @@ def run_due() -> list[int]:
 
 @shared_task(bind=True, name="digests.welcome_latest", acks_late=True, max_retries=8)
 def welcome_latest(self: Task, subscriber_id: int) -> str:
-    """The latest sent issue for a newly confirmed subscriber (WELCOME_LATEST_ISSUE)."""
+    """`digests.welcome_latest`: the latest sent issue for a newly confirmed subscriber
+    (WELCOME_LATEST_ISSUE); returns "off" when the setting is off, else the outcome's result.
+
+    When the outcome asks to retry (rate limit, a temporary failure), raises celery's Retry
+    (self.retry) after `outcome.retry_in` seconds (at least 1), up to 8 times.
+    """
     settings = current_app.extensions["settings"]
     if not settings.welcome_latest_issue:
         return "off"
