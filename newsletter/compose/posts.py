@@ -76,7 +76,12 @@ def list_posts(
     limit: int | None = None,
 ) -> Page[Post]:
     """Undated posts first, then newest first; the cursor is the (published_at, id) of the
-    last post shown (published_at "" for an undated one)."""
+    last post shown (published_at "" for an undated one). `q` matches a part of the title
+    or excerpt (case-insensitive); `category` includes its children.
+
+    Raises ComposeError for a `q` a database cannot store, an unknown `category`, or a
+    malformed cursor.
+    """
     limit = clamp_limit(limit)
     stmt = select(Post).options(selectinload(Post.categories))
     if q and q.strip():

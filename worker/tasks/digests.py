@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
     max_retries=5,
 )
 def run_due() -> list[int]:
-    """Beat's minute check: make the digests whose time has come and start sending them."""
+    """`digests.run_due` (beat, every minute): make the digests whose time has come and
+    publish `sends.send_batch` for each; returns their issue ids. An OperationalError is
+    retried (backoff from 1 s, 5 times), then raised to Celery.
+    """
     settings = current_app.extensions["settings"]
     with get_db().session_scope() as session:
         made = digests.run_due(session, settings)
