@@ -33,8 +33,9 @@ def feeds_add(url: str, every: str) -> None:
 
     \f
     Prints `watching feed ID every N minutes: imported ...` on stdout and each import warning
-    on stderr; exit 0. Raises click.ClickException (exit 1) on a FeedError: a bad --every
-    (under 5 minutes, unparseable) or URL, or a first fetch that failed.
+    on stderr; exit 0. Raises click.ClickException (exit 1) on an AutomationError: a bad
+    --every (unparseable, under 5 minutes, over 7 days) or URL, a first fetch or import
+    that failed (FeedError), or a URL already watched (Conflict).
     """
     try:
         minutes = feed_service.parse_every(every)
