@@ -103,8 +103,8 @@ def release_token(body: bytes, nonces: NonceStore) -> None:
 def normalise(event: dict[str, object]) -> list[ProviderEvent]:
     """One `event-data` object as 0 or 1 ProviderEvent (failed, complained, delivered; [] for
     the rest). Hardness follows Mailgun's severity, the RFC 3463 enhanced code and the text
-    (hardness.classify_failure). Raises MalformedPayload when `event` or `id` is missing or
-    `recipient` is not an address.
+    (hardness.classify_failure). Raises MalformedPayload when `event` is missing or, for an
+    event we keep, `recipient` is not an address or `id` is missing.
     """
     name = payload.text(event, "event", required=True, limit=64)
     if name not in ("failed", "complained", "delivered"):

@@ -73,8 +73,8 @@ def parse(headers: Mapping[str, str], body: bytes, *, auth: str) -> list[Provide
     """Verify Basic Auth (`auth` = "user:password"), then normalise the one record.
 
     Returns [] for record types and bounce types that change nothing for us. Raises what
-    check_auth raises, and MalformedPayload (400) when the body is not a JSON object or
-    lacks RecordType, ID/MessageID, or a valid recipient address.
+    check_auth raises, and MalformedPayload (400) when the body is not a JSON object, has
+    no RecordType, or (for a record we keep) lacks its ID or MessageID or a valid address.
     """
     check_auth(headers, auth)
     record = payload.obj(payload.load_json(body), "the body")

@@ -74,8 +74,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, public_key: str) -> list[P
 
     Returns the events that matter to us (bounce, dropped, spamreport, delivered), in body
     order. Raises MissingCredentials or BadSignature (see verify), and MalformedPayload when
-    the body is not a JSON array of objects or an event lacks `event`, `sg_event_id` or a
-    valid `email`.
+    the body is not a JSON array of objects or an event is malformed (see normalise).
     """
     verify(headers, body, public_key=public_key)
     events = payload.load_json(body)
@@ -95,8 +94,8 @@ def normalise(event: dict[str, object]) -> ProviderEvent | None:
 
     `bounce` hardness follows the RFC 3463 status and the reason (hardness.classify_failure);
     a `blocked` bounce or a sender-side `bounce_classification` is neither hard nor soft
-    (None). Raises MalformedPayload when `event` or `sg_event_id` is missing or `email` is
-    not an address.
+    (None). Raises MalformedPayload when `event` is missing or, for an event we keep,
+    `sg_event_id` is missing or `email` is not an address.
     """
     name = payload.text(event, "event", required=True, limit=64)
     if name not in ("bounce", "dropped", "spamreport", "delivered"):

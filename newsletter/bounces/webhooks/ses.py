@@ -247,7 +247,8 @@ def parse(
 
 def normalise(message: dict[str, Any], *, sns_message_id: str) -> list[ProviderEvent]:
     """An SES notification (`notificationType`, or `eventType` for event publishing) as its
-    ProviderEvents: one per bounced or complained recipient, or per delivered recipient.
+    ProviderEvents: one per bounced, complained or delivered recipient; [] for other
+    types and for a `not-spam` complaint.
 
     Raises MalformedPayload when a Bounce, Complaint or Delivery lacks its object or a
     recipient address is not one.
