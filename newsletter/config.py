@@ -75,6 +75,11 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Every setting, validated (see load_settings); a field `x` comes from NEWSLETTER_X in the
+    environment (or X in the instance config.py). `send_rate` is messages per second across
+    all workers (0: no limit); delays and timeouts are in seconds.
+    """
+
     env: str
     instance_path: Path
     database_url: str

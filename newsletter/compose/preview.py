@@ -20,6 +20,10 @@ from .issues import get_issue
 
 @dataclass(frozen=True, slots=True)
 class Preview:
+    """A rendered issue as someone would see it: subject, HTML, text, how many posts, whose
+    view (None: anyone's), and the HTML problems found when asked to check.
+    """
+
     subject: str
     html: str
     text: str

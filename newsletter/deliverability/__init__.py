@@ -53,6 +53,10 @@ _psl = PublicSuffixList()
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """One check's result: `name` (e.g. "spf (From)"), pass/warn/fail, and what was found or,
+    unless it passed, what to fix.
+    """
+
     name: str  # e.g. "spf", "dkim-key"
     status: Status
     message: str  # what was found; unless it passed, what to fix
@@ -60,6 +64,8 @@ class Check:
 
 @dataclass(slots=True)
 class Report:
+    """The checks of one run, in order."""
+
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -334,6 +340,10 @@ def check_mx(report: Report, lookup: Dns, domain: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
+    """The sample message as one delivery would be sent (DKIM-signed when configured), its
+    envelope sender, and why it could not be signed ("" when it was).
+    """
+
     message: bytes  # as sent: sealed (DKIM-signed when configured)
     return_path: str  # the envelope sender of a delivery
     seal_error: str = ""  # why it could not be signed

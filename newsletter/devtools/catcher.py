@@ -16,6 +16,8 @@ from aiosmtpd.smtp import Envelope
 
 
 class OutboxHandler:
+    """aiosmtpd handler that keeps every message as a .eml file in `folder` (created if missing)."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)

@@ -66,9 +66,13 @@ def str_enum(enum_cls: type[enum.Enum]) -> Enum:
 
 
 class Base(DeclarativeBase):
+    """The declarative base: stable constraint names, datetimes as UTCDateTime, dicts as JSON."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
 class TimestampMixin:
+    """`created_at`, set (UTC) when the row is inserted."""
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

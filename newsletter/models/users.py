@@ -12,11 +12,17 @@ from .base import Base, TimestampMixin, str_enum
 
 
 class Role(enum.StrEnum):
+    """What a user may do: `author` (the author pages) or `admin` (everything an author may,
+    plus the admin pages).
+    """
+
     AUTHOR = "author"
     ADMIN = "admin"
 
 
 class User(TimestampMixin, Base):
+    """An author or admin who logs in; the password is an argon2 hash, the email lower-case."""
+
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower"),)
 

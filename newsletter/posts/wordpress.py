@@ -33,6 +33,8 @@ class Attachment:
 
 @dataclass
 class Rendered:
+    """A post's content as WordPress would display it, and what could not be kept."""
+
     html: str
     warnings: list[str] = field(default_factory=list)
 

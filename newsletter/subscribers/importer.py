@@ -73,6 +73,10 @@ class ImportFileError(SubscriberError):
 
 @dataclass
 class ImportReport:
+    """What a CSV import did: row counts by outcome, the first errors (`line N: reason`),
+    warnings, and how many confirmation emails were queued.
+    """
+
     rows: int = 0
     created: int = 0
     updated: int = 0

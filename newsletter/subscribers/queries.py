@@ -53,6 +53,8 @@ def decode_cursor(cursor: str, *, descending: bool = False) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page of subscribers and the cursor of the next one (None on the last page)."""
+
     items: list[Subscriber]
     next: str | None
 

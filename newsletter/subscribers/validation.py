@@ -111,6 +111,8 @@ ROLE_LOCAL_PARTS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Address:
+    """A checked address, normalized and lower-cased, with its disposable and role flags."""
+
     email: str  # normalized and lower-cased: the form we store and compare
     is_disposable: bool
     is_role: bool

@@ -55,12 +55,16 @@ class GrowthDay:
 
 @dataclass(frozen=True, slots=True)
 class CategoryCount:
+    """One category and how many active subscribers chose it themselves."""
+
     name: str
     subscribers: int  # active subscribers who chose this category themselves
 
 
 @dataclass(frozen=True, slots=True)
 class CategoryOverview:
+    """Active subscribers per category (largest first), those who chose none, and the total."""
+
     categories: list[CategoryCount]  # every category, largest first, then by name
     everything: int  # active subscribers who chose no category: they get every post
     active: int  # all active subscribers

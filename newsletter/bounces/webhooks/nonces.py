@@ -17,6 +17,8 @@ from .errors import Unavailable
 
 
 class NonceStore(Protocol):
+    """Where one-time webhook tokens are remembered (MemoryNonces or RedisNonces)."""
+
     def claim(self, key: str, ttl_seconds: int) -> bool:
         """True the first time `key` is seen within `ttl_seconds`, False after."""
         ...
@@ -27,6 +29,8 @@ class NonceStore(Protocol):
 
 
 class MemoryNonces:
+    """A NonceStore in this process's memory (thread-safe): enough for one web process."""
+
     def __init__(self) -> None:
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -51,6 +55,8 @@ class MemoryNonces:
 
 
 class RedisNonces:
+    """A NonceStore in Redis at `url`, shared by every web process; keys under `prefix`."""
+
     def __init__(self, url: str, prefix: str = "newsletter:webhook-nonce:") -> None:
         self._redis = redis.Redis.from_url(url)
         self._prefix = prefix
@@ -68,7 +74,7 @@ class RedisNonces:
             raise Unavailable("the replay cache is unavailable; try again later") from exc
 
     def release(self, key: str) -> None:
-        # If Redis is away the key expires by itself; a retry within the window is refused.
         """Forget `key`; when Redis is away the key simply expires (never raises)."""
+        # If Redis is away the key expires by itself; a retry within the window is refused.
         with contextlib.suppress(redis.RedisError):
             self._redis.delete(self._prefix + key)
