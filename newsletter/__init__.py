@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; `config` overrides settings (tests), after file and environment."""
+    """Build the app; `config` overrides settings (tests), after file and environment.
+
+    Raises ConfigError when the settings do not validate (see config.load_settings).
+    """
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
         "NEWSLETTER_INSTANCE_PATH"
     )
@@ -93,14 +96,18 @@ def _security_headers(app: Flask) -> None:
 
 
 def current_settings() -> Settings:
-    """The running app's validated Settings; needs an app context (RuntimeError otherwise)."""
+    """The running app's validated Settings; raises RuntimeError outside an app context
+    (Flask's "Working outside of application context").
+    """
     settings = current_app.extensions["settings"]
     assert isinstance(settings, Settings)
     return settings
 
 
 def get_db() -> Database:
-    """The running app's Database (engine and sessionmaker); needs an app context."""
+    """The running app's Database (engine and sessionmaker); raises RuntimeError outside an
+    app context.
+    """
     db = current_app.extensions["db"]
     assert isinstance(db, Database)
     return db

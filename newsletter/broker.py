@@ -20,6 +20,10 @@ TRANSPORT = "newsletter.broker:Transport"
 
 
 class Channel(_SqlaChannel):
+    """kombu's SQLAlchemy channel on SQLite with WAL, a 30 s busy timeout and synchronous=NORMAL,
+    so web, worker and beat processes can share the file.
+    """
+
     def _engine_from_config(self) -> Any:
         url = self.connection.client.hostname
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -35,5 +39,7 @@ class Channel(_SqlaChannel):
 
 
 class Transport(_SqlaTransport):
+    """The embedded broker's transport (`newsletter.broker:Transport`), polling every 0.1 s."""
+
     Channel = Channel
     polling_interval = 0.1  # seconds between polls when the queue is empty

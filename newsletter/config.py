@@ -75,6 +75,11 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Every setting, validated (see load_settings); a field `x` comes from NEWSLETTER_X in the
+    environment (or X in the instance config.py). `send_rate` is messages per second across
+    all workers (0: no limit); delays and timeouts are in seconds.
+    """
+
     env: str
     instance_path: Path
     database_url: str
@@ -153,8 +158,13 @@ class Settings:
 def load_settings(app: Flask, overrides: dict[str, Any] | None = None) -> Settings:
     """Layer the sources into app.config, then validate them into Settings.
 
-    The raw values then leave app.config, so no code can read one past its validation
-    (a raw "off" is a true string); read `newsletter.current_settings()` instead.
+    Order, later wins: DEFAULTS, the instance folder's config.py, NEWSLETTER_* environment
+    variables, `overrides`. The raw values then leave app.config, so no code can read one
+    past its validation (a raw "off" is a true string); read `newsletter.current_settings()`
+    instead. Raises ConfigError naming the first setting that is invalid: an unknown
+    NEWSLETTER_ENV, a URL with the wrong scheme or no host, a bad number or on/off value,
+    and in production a non-https BASE_URL (RFC 8058 one-click links) or a missing or short
+    (< 32 characters) SECRET_KEY.
     """
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

@@ -22,7 +22,11 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to `revision` (default the newest)."""
+    """Migrate the database to `revision` (default the newest), in one transaction.
+
+    Raises alembic.util.CommandError for an unknown revision, and SQLAlchemy's errors when
+    the database cannot be reached or a migration fails (its changes are rolled back).
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -30,7 +34,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    """Migrate the database down to `revision` (`base` empties it)."""
+    """Migrate the database down to `revision` (`base` empties it), in one transaction.
+
+    Raises alembic.util.CommandError for an unknown revision, and SQLAlchemy's errors when
+    the database cannot be reached or a step fails (its changes are rolled back).
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -175,7 +175,12 @@ def _token_digest(token: str) -> str:
 
 
 def create_api_token(session: Session, *, name: str, user_id: int | None = None) -> str:
-    """Create a token and return it; only its digest is stored, so this is the one chance to see it."""
+    """Create a token (`nl_` + 43 URL-safe characters) and return it; only its SHA-256 is
+    stored, so this is the one chance to see it. Commits.
+
+    Raises AccountError when `name` (stripped) is empty or over 100 characters, or a token
+    of that name exists already (revoked ones included).
+    """
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError("token name must be 1-100 characters")

@@ -209,6 +209,9 @@ def owed_sources(session: Session, frequency: Frequency) -> list[int]:
 
 
 def subject_for(settings: Settings, frequency: Frequency, now: datetime) -> str:
+    """The digest's subject: `SITE: your weekly|monthly digest, <date>`, the date of `now`
+    in DIGEST_TIMEZONE.
+    """
     day = now.astimezone(ZoneInfo(settings.digest_timezone))
     return f"{settings.site_name}: your {frequency.value} digest, {format_date(day)}"
 

@@ -12,6 +12,8 @@ class FeedError(AutomationError):
 
 
 class NotFound(LookupError):
+    """No feed or automation with that id; the message says which (`no feed with id 7`)."""
+
     def __init__(self, kind: str, item_id: int) -> None:
         super().__init__(f"no {kind} with id {item_id}")
 

@@ -53,6 +53,9 @@ def parse_every(text: str) -> int:
 
 
 def check_every(minutes: int) -> int:
+    """`minutes` when it is between MIN_EVERY_MINUTES (5) and MAX_EVERY_MINUTES (7 days);
+    raises FeedError otherwise.
+    """
     if not MIN_EVERY_MINUTES <= minutes <= MAX_EVERY_MINUTES:
         raise FeedError(
             f"a feed is polled every {MIN_EVERY_MINUTES} minutes at the most often and every "
@@ -62,6 +65,10 @@ def check_every(minutes: int) -> int:
 
 
 def check_url(url: str) -> str:
+    """The URL stripped; raises FeedError unless it starts with http:// or https:// and a host,
+    and is at most MAX_URL_LENGTH (2000) characters. (Whether the host is public is checked
+    when it is fetched.)
+    """
     url = (url or "").strip()
     if not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
         raise FeedError(f"a feed URL must start with http:// or https://, not {url[:100]!r}")
@@ -82,6 +89,9 @@ class PollResult:
     warnings: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        """One line for the CLI: `feed ID: N new, M updated`, `feed ID: not modified` or
+        `feed ID: failed: ERROR`.
+        """
         if self.status == "imported":
             return f"feed {self.feed_id}: {self.created} new, {self.updated} updated"
         if self.status == "not_modified":
@@ -93,10 +103,12 @@ class PollResult:
 
 
 def list_feeds(session: Session) -> list[Feed]:
+    """Every watched feed, by id."""
     return list(session.scalars(select(Feed).order_by(Feed.id)))
 
 
 def get_feed(session: Session, feed_id: int) -> Feed:
+    """The feed, freshly loaded (populate_existing); raises NotFound when there is none."""
     feed = session.get(Feed, feed_id, populate_existing=True)
     if feed is None:
         raise NotFound("feed", feed_id)
@@ -219,8 +231,9 @@ def poll_feed(
     allow_private_setting: bool = False,
     now: datetime | None = None,
 ) -> PollResult:
-    """Poll one feed now (conditional GET) and import what it holds; never raises for a
-    feed's own failure: the error is recorded on the feed and returned. Commits."""
+    """Poll one feed now (conditional GET, RFC 9110 13.1) and import what it holds; never
+    raises for a feed's own failure: the error is recorded on the feed and returned.
+    Raises NotFound when there is no feed `feed_id`. Commits."""
     feed = get_feed(session, feed_id)
     url, etag, last_modified = feed.url, feed.etag, feed.last_modified
     allow_private = feed.allow_private or allow_private_setting

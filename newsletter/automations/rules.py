@@ -100,7 +100,11 @@ def check_subject_template(template: str) -> str:
 
 
 def render_subject(template: str, *, day: date, count: int, first_title: str) -> str:
-    """The template filled in (checked again: only the three values can be reached)."""
+    """The template filled in (checked again: only the three values can be reached),
+    whitespace collapsed, cut with "…" past MAX_SUBJECT characters.
+
+    Raises AutomationError when the template fails check_subject_template.
+    """
     check_subject_template(template)
     values: dict[str, Any] = {"date": day, "count": count, "first_title": first_title}
     subject = " ".join(template.format_map(values).split())
@@ -156,11 +160,13 @@ def _categories(session: Session, names: Sequence[str]) -> list[Category]:
 
 
 def list_automations(session: Session) -> list[Automation]:
+    """Every automation, by id, with its categories loaded and fresh from the database."""
     stmt = select(Automation).options(selectinload(Automation.categories)).order_by(Automation.id)
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
 
 
 def get_automation(session: Session, automation_id: int) -> Automation:
+    """The automation with its categories, freshly loaded; raises NotFound when there is none."""
     stmt = (
         select(Automation)
         .where(Automation.id == automation_id)
@@ -174,6 +180,7 @@ def get_automation(session: Session, automation_id: int) -> Automation:
 
 
 def recent_runs(session: Session, automation_id: int, *, limit: int = 10) -> list[AutomationRun]:
+    """The automation's last `limit` runs, newest first (empty for an unknown id)."""
     return list(
         session.scalars(
             select(AutomationRun)

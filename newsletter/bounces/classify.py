@@ -115,9 +115,13 @@ class _Found:
 
 
 def classify(raw: bytes) -> Classification:
-    """Classify one raw email (RFC 5322 bytes, or an mbox holding several).
+    """Classify one raw email (RFC 5322 bytes, or an mbox holding several); only the first
+    MAX_BYTES (512 KiB) are read.
 
-    Never raises: unreadable input gives kind "not-bounce" with `error` set.
+    Evidence, strongest first: an Amazon SES notification, an ARF complaint (RFC 5965) or
+    Microsoft JMRP report, an RFC 3464 delivery-status report, then bounce text (see the
+    module docstring); otherwise an RFC 3834 auto-reply, else "not-bounce". Never raises:
+    unreadable input gives kind "not-bounce" with `error` set.
     """
     try:
         return _classify(raw[:MAX_BYTES] if isinstance(raw, bytes | bytearray) else b"")

@@ -8,6 +8,8 @@ from datetime import datetime
 
 
 class Kind(enum.StrEnum):
+    """What a provider event reports: a bounce, a spam complaint, or a delivery (accepted)."""
+
     BOUNCE = "bounce"
     COMPLAINT = "complaint"
     DELIVERY = "delivery"  # the receiving server accepted the message

@@ -81,6 +81,7 @@ class PassCounts:
     unknown: int = 0
 
     def as_dict(self) -> dict[str, int]:
+        """Every counter by name, in field order (what `newsletter bounces process` prints)."""
         return {name: getattr(self, name) for name in self.__slots__}
 
 
@@ -172,8 +173,11 @@ def _recipients(result: Classification, delivery_id: int | None) -> list[dict[st
 def process(session: Session, settings: Settings, url: str | None = None) -> PassCounts:
     """One pass over the mailbox at `url` (default the setting); returns the counts.
 
-    Raises MailboxError when the mailbox cannot be opened; a message that fails is kept
-    aside and the pass carries on.
+    Each message is classified and recorded in its own transaction, then marked done
+    (deleted or moved, per store). Raises MailboxError when no mailbox is set or the store
+    cannot be opened; a SQLAlchemyError (the database is away) stops the pass and leaves
+    the message for next time; any other failure on one message keeps it aside and the pass
+    carries on.
     """
     url = url or settings.bounce_mailbox
     if not url:

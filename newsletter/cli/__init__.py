@@ -34,6 +34,11 @@ _NO_APP = {"dev", "bounces"}  # bounces builds the app only for commands that ne
 @click.group(help="Self-hosted newsletters: import posts, compose issues, mail subscribers.")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
+    """The root group: pushes an app context (create_app) for every subcommand but `dev` and
+    `bounces`, which build their own; `--help` and completion build nothing.
+
+    Raises ConfigError (main() prints it and exits 2) when the settings are invalid.
+    """
     if ctx.invoked_subcommand in _NO_APP or ctx.resilient_parsing:
         return
     from newsletter import create_app
@@ -61,7 +66,11 @@ def main() -> None:
     """Run the CLI: 0 on success; on failure a non-zero code and ONE line on stderr.
 
     Commands report failures by raising (click.ClickException for their own messages);
-    this is the only place that turns an exception into output and an exit code.
+    this is the only place that turns an exception into output and an exit code:
+    `error: <reason>` on stderr, then exit 2 for a usage error (click.UsageError, a missing
+    subcommand) or a ConfigError, 1 for click.ClickException, Abort and any other exception.
+    With NEWSLETTER_DEBUG set, an unexpected exception propagates with its traceback.
+    Never returns: it always ends with SystemExit.
     """
     try:
         code = cli.main(prog_name="newsletter", standalone_mode=False)

@@ -29,7 +29,14 @@ def feeds_add(url: str, every: str) -> None:
     """Watch a feed: it is fetched and imported now, then polled every --every.
 
     The command line may watch a feed on a private or local host (its user is the
-    operator); the API and the author pages may not, unless IMPORT_ALLOW_PRIVATE_URLS."""
+    operator); the API and the author pages may not, unless IMPORT_ALLOW_PRIVATE_URLS.
+
+    \f
+    Prints `watching feed ID every N minutes: imported ...` on stdout and each import warning
+    on stderr; exit 0. Raises click.ClickException (exit 1) on an AutomationError: a bad
+    --every (unparseable, under 5 minutes, over 7 days) or URL, a first fetch or import
+    that failed (FeedError), or a URL already watched (Conflict).
+    """
     try:
         minutes = feed_service.parse_every(every)
         with get_db().session_scope() as session:
@@ -50,7 +57,12 @@ def feeds_add(url: str, every: str) -> None:
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def feeds_list(as_json: bool) -> None:
-    """Every watched feed, with its last poll and last error."""
+    """Every watched feed, with its last poll and last error.
+
+    \f
+    Prints one tab-separated line per feed on stdout, or with --json one object
+    `{"items": [...], "next": null}` (the API's page shape); exit 0.
+    """
     with get_db().session_scope() as session:
         items = [feed_dict(f) for f in feed_service.list_feeds(session)]
     if as_json:
@@ -67,7 +79,12 @@ def feeds_list(as_json: bool) -> None:
 @feeds.command("remove")
 @click.argument("feed_id", type=click.IntRange(min=1))
 def feeds_remove(feed_id: int) -> None:
-    """Stop watching a feed (its posts stay)."""
+    """Stop watching a feed (its posts stay).
+
+    \f
+    Prints `removed feed ID` on stdout; exit 0. Raises click.ClickException (exit 1) when
+    there is no feed ID (NotFound).
+    """
     try:
         with get_db().session_scope() as session:
             feed_service.remove_feed(session, feed_id=feed_id)
@@ -81,7 +98,13 @@ def feeds_remove(feed_id: int) -> None:
 def feeds_poll(feed_id: int | None) -> None:
     """Poll one feed, or every feed, now (a conditional GET; 304 imports nothing).
 
-    Exits non-zero when a feed failed (each failure is recorded on its feed)."""
+    Exits non-zero when a feed failed (each failure is recorded on its feed).
+
+    \f
+    Prints one PollResult.describe() line per feed on stdout and import warnings on stderr.
+    Raises click.ClickException (exit 1) when FEED_ID does not exist (NotFound) and, after
+    every feed was polled, when any poll failed.
+    """
     failed = 0
     try:
         with get_db().session_scope() as session:
@@ -101,7 +124,12 @@ def feeds_poll(feed_id: int | None) -> None:
 @automations.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def automations_list(as_json: bool) -> None:
-    """Every automation with its schedule, next run and last result."""
+    """Every automation with its schedule, next run and last result.
+
+    \f
+    Prints one tab-separated line per automation on stdout, or with --json one object
+    `{"items": [...], "next": null}`; exit 0.
+    """
     with get_db().session_scope() as session:
         items = [automation_dict(a) for a in rules.list_automations(session)]
     if as_json:
@@ -121,7 +149,13 @@ def automations_list(as_json: bool) -> None:
     "--dry-run", is_flag=True, help="Show which posts the next run would take; change nothing."
 )
 def automations_run(automation_id: int, dry_run: bool) -> None:
-    """Run an automation now (its schedule stays as it is)."""
+    """Run an automation now (its schedule stays as it is).
+
+    \f
+    Prints the run's message on stdout (with --dry-run, the posts it would take, then
+    `would do: ...`). Raises click.ClickException (exit 1) when there is no such automation
+    (NotFound), another run of it is under way (AutomationError), or the run failed.
+    """
     try:
         with get_db().session_scope() as session:
             if dry_run:

@@ -11,7 +11,7 @@ from newsletter.deliverability.lookup import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 
 @click.group(help="Is the sending domain set up the way Gmail and Yahoo require?")
 def deliverability() -> None:
-    pass
+    """`newsletter deliverability ...`: the group only."""
 
 
 @deliverability.command(
@@ -34,6 +34,16 @@ def deliverability() -> None:
     help="Seconds to wait for one DNS answer.",
 )
 def check(as_json: bool, nameserver: str | None, timeout: float) -> None:
+    """`newsletter deliverability check [--json] [--nameserver HOST:PORT] [--timeout S]`.
+
+    Runs every check (SPF RFC 7208, DKIM RFC 6376, DMARC RFC 7489, MX, one-click RFC 8058,
+    From alignment) against live DNS. Prints on stdout one line per check,
+    `STATUS  NAME  MESSAGE` (pass/warn/fail), or with --json the report as one indented
+    JSON object. Exit 0 when no check failed (warnings allowed). Raises click.BadParameter
+    (exit 2) for a --nameserver that is not an IP address with an optional :PORT
+    (1-65535), and click.ClickException (exit 1, after the report) naming the failed
+    checks. A DNS failure is a failed check, not an error.
+    """
     from newsletter import current_settings
     from newsletter.deliverability import run_checks
     from newsletter.deliverability.lookup import Dns

@@ -12,6 +12,13 @@ import click
 @click.option("--smtp-port", default=8025, show_default=True)
 @click.option("--no-demo", is_flag=True, help="Do not load the demo author and posts.")
 def dev(port: int, smtp_port: int, no_demo: bool) -> None:
+    """`newsletter dev [--port N] [--smtp-port N] [--no-demo]`: what `make run` starts.
+
+    Runs devtools.runner.run_dev in the foreground (it prints the URLs and the demo login on
+    stdout) and exits with its code: 0 after Ctrl-C, 1 when a child exits on its own. Raises
+    click.BadParameter (exit 2) for a port outside 1-65535 and click.ClickException (exit 1)
+    when a port is already taken on 127.0.0.1.
+    """
     from newsletter.devtools.runner import run_dev
 
     for number in (port, smtp_port):

@@ -43,7 +43,13 @@ def _fail(exc: Exception) -> click.ClickException:
 def create_command(
     subject: str, since: str | None, categories: tuple[str, ...], post_ids: tuple[int, ...]
 ) -> None:
-    """Create a draft issue and print only its id."""
+    """Create a draft issue and print only its id.
+
+    \f
+    stdout is the id alone; a note about undated posts goes to stderr. Exit 0. Raises
+    click.ClickException (exit 1) for a --since that is not ISO 8601, and on a ComposeError,
+    IssueNotFound or InvalidTransition (no posts match, an unknown post id, a bad subject).
+    """
     when = _parse_when(since, option="--since") if since else None
     try:
         with get_db().session_scope() as session:
@@ -71,7 +77,13 @@ def create_command(
 @click.argument("issue_id", type=int)
 @click.option("--at", "at", required=True, help="ISO 8601 date-time; naive = server timezone.")
 def schedule_command(issue_id: int, at: str) -> None:
-    """Schedule a draft to be sent at a future time."""
+    """Schedule a draft to be sent at a future time.
+
+    \f
+    Prints `issue ID scheduled for ISO8601` on stderr; exit 0. Raises click.ClickException
+    (exit 1) for an --at that is not ISO 8601 or not in the future, an unknown issue, or one
+    that is not a draft (ComposeError, IssueNotFound, InvalidTransition).
+    """
     when = _parse_when(at, option="--at")
     try:
         send_at = aware(when)
@@ -98,7 +110,14 @@ def _control(action: str, issue_id: int) -> None:
 @click.option("--wait", is_flag=True, help="Show progress until the send ends.")
 @click.option("--strict", is_flag=True, help="With --wait: exit non-zero if any delivery failed.")
 def send_command(issue_id: int, wait: bool, strict: bool) -> None:
-    """Start sending an issue now (workers do the sending)."""
+    """Start sending an issue now (workers do the sending).
+
+    \f
+    Prints `issue ID is sending` on stderr; with --wait, a progress line on stderr until the
+    send ends. Raises click.ClickException (exit 1) for an unknown issue or one that cannot
+    be sent now (IssueNotFound, InvalidTransition, ComposeError); with --wait, also when the
+    issue ends paused or cancelled and, with --strict, when any delivery failed.
+    """
     _control("send_now", issue_id)
     click.echo(f"issue {issue_id} is sending", err=True)
     if wait:
@@ -138,7 +157,12 @@ def _wait(issue_id: int, *, strict: bool, every: float = 1.0) -> None:
 @issues.command("pause")
 @click.argument("issue_id", type=int)
 def pause_command(issue_id: int) -> None:
-    """Pause a running send; `resume` carries on where it stopped."""
+    """Pause a running send; `resume` carries on where it stopped.
+
+    \f
+    Prints `issue ID paused` on stderr; exit 0. Raises click.ClickException (exit 1) for an
+    unknown issue or one that is not sending (IssueNotFound, InvalidTransition).
+    """
     _control("pause", issue_id)
     click.echo(f"issue {issue_id} paused", err=True)
 
@@ -146,7 +170,12 @@ def pause_command(issue_id: int) -> None:
 @issues.command("resume")
 @click.argument("issue_id", type=int)
 def resume_command(issue_id: int) -> None:
-    """Resume a paused send."""
+    """Resume a paused send.
+
+    \f
+    Prints `issue ID sending` on stderr; exit 0. Raises click.ClickException (exit 1) for an
+    unknown issue or one that is not paused (IssueNotFound, InvalidTransition).
+    """
     _control("resume", issue_id)
     click.echo(f"issue {issue_id} sending", err=True)
 
@@ -154,7 +183,12 @@ def resume_command(issue_id: int) -> None:
 @issues.command("cancel")
 @click.argument("issue_id", type=int)
 def cancel_command(issue_id: int) -> None:
-    """Cancel an issue that has not finished sending."""
+    """Cancel an issue that has not finished sending.
+
+    \f
+    Prints `issue ID cancelled` on stderr; exit 0. Raises click.ClickException (exit 1) for
+    an unknown issue or one already sent or cancelled (IssueNotFound, InvalidTransition).
+    """
     _control("cancel", issue_id)
     click.echo(f"issue {issue_id} cancelled", err=True)
 
@@ -164,7 +198,14 @@ def cancel_command(issue_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV: summary, each link, the time series.")
 def stats_command(issue_id: int, as_json: bool, as_csv: bool) -> None:
-    """Delivery, bounce, unsubscribe, open and click figures of an issue."""
+    """Delivery, bounce, unsubscribe, open and click figures of an issue.
+
+    \f
+    Prints `name value` lines and one line per clicked link on stdout; with --json one JSON
+    object (issue_stats, datetimes ISO 8601); with --csv RFC 4180 CSV. Exit 0. Raises
+    click.UsageError (exit 2) for --json with --csv, and click.ClickException (exit 1) for
+    an unknown issue (IssueNotFound).
+    """
     import json
 
     from newsletter.tracking.stats import csv_text, issue_stats, stats_csv_rows

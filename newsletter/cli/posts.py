@@ -23,7 +23,13 @@ posts = click.Group("posts", help="Import blog posts.")
     help="Where the file or folder was published, to resolve its relative links against.",
 )
 def import_command(source: str, fmt: str | None, base_url: str | None) -> None:
-    """Import posts from a feed URL or file, a WXR export, a Markdown folder or a text scrape."""
+    """Import posts from a feed URL or file, a WXR export, a Markdown folder or a text scrape.
+
+    \f
+    Prints `imported N posts (C new, U updated)` on stdout and each warning on stderr; exit 0.
+    Raises click.ClickException (exit 1) on a PostImportError (unreadable or unknown source,
+    a bad --format or --base-url, too large, nothing importable).
+    """
     try:
         with get_db().session_scope() as session:
             result = import_posts(

@@ -19,6 +19,16 @@ subscribers = click.Group("subscribers", help="Import, export and manage subscri
 )
 @click.option("--categories", default="", help="Comma-separated categories given to every row.")
 def import_command(file: Path, confirmed: bool, categories: str) -> None:
+    """`newsletter subscribers import FILE.csv [--confirmed] [--categories a,b]`.
+
+    FILE is CSV (RFC 4180; `;` is taken as the separator when the header has more of them)
+    with a header row (DESIGN.md "Command line"). Prints warnings and `line N: reason` errors
+    on stderr (the first MAX_REPORTED_ERRORS, then `... and N more errors`) and the summary
+    line (ImportReport.summary) on stdout; exit 0 even when some rows failed. Raises
+    click.ClickException (exit 1), nothing imported, when FILE cannot be opened or the file
+    is refused as a whole (ImportFileError: empty, not UTF-8, malformed CSV, no `email`
+    column; InvalidInput: an unknown --categories name).
+    """
     from newsletter import get_db
     from newsletter.subscribers.errors import SubscriberError
     from newsletter.subscribers.importer import import_csv
@@ -54,6 +64,12 @@ def import_command(file: Path, confirmed: bool, categories: str) -> None:
     help="CSV for Excel: start with a UTF-8 byte order mark so accents show right.",
 )
 def export_command(fmt: str, excel: bool) -> None:
+    """`newsletter subscribers export [--format csv|json] [--excel]`: every subscriber to stdout.
+
+    CSV (RFC 4180, header row; with --excel a UTF-8 byte order mark first) or JSON, written
+    in chunks as they are read; exit 0. Raises click.UsageError (exit 2) for --excel with
+    --format json.
+    """
     from newsletter import get_db
     from newsletter.subscribers.exporter import export_csv, export_json
 

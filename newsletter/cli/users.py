@@ -11,7 +11,7 @@ from .context import app_session
 
 @click.group(help="Authors and admins.")
 def users() -> None:
-    pass
+    """`newsletter users ...`: the group only."""
 
 
 def _read_password() -> str:
@@ -27,6 +27,12 @@ def _read_password() -> str:
 @click.argument("email")
 @click.option("--role", type=click.Choice(["author", "admin"]), default="author", show_default=True)
 def users_create(email: str, role: str) -> None:
+    """`newsletter users create EMAIL [--role author|admin]`: password from stdin or a prompt.
+
+    Prints `created ROLE EMAIL` on stdout; exit 0. Raises click.ClickException (exit 1)
+    when stdin is not a terminal and its first line is empty; an AccountError (bad address,
+    password outside 10-1000 characters, address taken) reaches main(): exit 1.
+    """
     from newsletter.accounts import create_user
 
     password = _read_password()
@@ -41,6 +47,12 @@ def users_create(email: str, role: str) -> None:
 )
 @click.argument("email")
 def users_password(email: str) -> None:
+    """`newsletter users password EMAIL`: set the password (stdin or a prompt), end every session.
+
+    Prints a confirmation on stdout; exit 0. Raises click.ClickException (exit 1) when stdin
+    is not a terminal and its first line is empty; an AccountError (no such user, password
+    outside 10-1000 characters) reaches main(): exit 1.
+    """
     from newsletter.accounts import set_password
 
     password = _read_password()

@@ -19,6 +19,8 @@ class ComposeError(ValueError):
 
 
 class IssueNotFound(LookupError):
+    """No issue with `issue_id` (the API answers 404)."""
+
     def __init__(self, issue_id: int) -> None:
         super().__init__(f"no issue with id {issue_id}")
         self.issue_id = issue_id

@@ -76,7 +76,9 @@ def list_issues(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[Issue]:
-    """Newest first (by id, which only grows)."""
+    """Newest first (by id, which only grows), `limit` clamped (see clamp_limit); `cursor`
+    continues a previous page. Raises ComposeError for a malformed cursor.
+    """
     limit = clamp_limit(limit)
     stmt = select(Issue).options(selectinload(Issue.items))
     if status is not None:
@@ -108,6 +110,8 @@ def posts_since(
 
     A post with no date is never picked this way: it would otherwise land in every
     issue, or in none, silently. The author gives it a date or chooses it by id.
+    `category_names` limit it to those categories and their children. Raises ComposeError
+    when `since` is out of range (see aware).
     """
     stmt = select(Post).where(Post.published_at.is_not(None))
     if since is not None:
@@ -127,7 +131,10 @@ def undated_post_count(session: Session) -> int:
 
 
 def aware(value: datetime | date) -> datetime:
-    """A timezone-aware datetime; a naive one (or a bare date) is in the server's timezone."""
+    """A timezone-aware datetime; a naive one (or a bare date, at midnight) is in the server's
+    timezone. Raises ComposeError when it cannot be converted to UTC (out of range, such
+    as year 1 or 9999 near the edges).
+    """
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
     try:
@@ -195,7 +202,10 @@ def create_issue(
     """A new draft from chosen posts, or from everything since a date (default: the last send).
 
     `categories` limits the "since" selection (children included); it cannot be
-    combined with explicit `post_ids`, which keep the order given.
+    combined with explicit `post_ids`, which keep the order given. Commits. Raises
+    ComposeError for an empty or too long subject, preheader, intro or outro, both
+    `post_ids` and since/categories, no posts chosen or matching, an unknown post id, or
+    more than MAX_ITEMS posts.
     """
     subject = clean_subject(subject)
     preheader = clean_preheader(preheader)
@@ -248,7 +258,12 @@ def update_issue(
     post_ids: Sequence[int] | None = None,
 ) -> Issue:
     """Change what is given (None = keep). `items` sets order and modes; `post_ids` only order
-    and membership (posts already in the issue keep their mode, new ones show in full)."""
+    and membership (posts already in the issue keep their mode, new ones show in full).
+
+    Only drafts change; commits. Raises ComposeError for a bad field (see create_issue),
+    both `items` and `post_ids`, a post twice in `items` or an unknown post id;
+    IssueNotFound; InvalidTransition when the issue is not a draft.
+    """
     values: dict[str, Any] = {}
     if subject is not None:
         values["subject"] = clean_subject(subject)
@@ -304,7 +319,11 @@ def _replace_items(issue: Issue, specs: Sequence[ItemSpec], *, keep_modes: bool)
 
 
 def reorder_items(session: Session, *, issue_id: int, post_ids: Sequence[int]) -> Issue:
-    """A new order: exactly the issue's posts, each once."""
+    """A new order: exactly the issue's posts, each once (commits).
+
+    Raises ComposeError when `post_ids` is not a permutation of the issue's posts,
+    IssueNotFound, and InvalidTransition when the issue is not a draft.
+    """
     issue = get_issue(session, issue_id)
     wanted = [int(i) for i in post_ids]
     if sorted(wanted) != sorted(item.post_id for item in issue.items):
@@ -313,7 +332,10 @@ def reorder_items(session: Session, *, issue_id: int, post_ids: Sequence[int]) -
 
 
 def move_item(session: Session, *, issue_id: int, post_id: int, offset: int) -> Issue:
-    """Move one post up (offset -1) or down (+1); the no-JS way to reorder."""
+    """Move one post up (offset -1) or down (+1), kept within the list; the no-JS way to
+    reorder (commits). Raises ComposeError when the post is not in the issue,
+    IssueNotFound, and InvalidTransition when the issue is not a draft.
+    """
     order = [item.post_id for item in get_issue(session, issue_id).items]
     if post_id not in order:
         raise ComposeError(f"post {post_id} is not in this issue")
@@ -353,7 +375,11 @@ def remove_item(session: Session, *, issue_id: int, post_id: int) -> Issue:
 
 
 def add_posts(session: Session, *, issue_id: int, post_ids: Sequence[int]) -> Issue:
-    """Append posts that are not in the issue yet."""
+    """Append posts that are not in the issue yet (commits).
+
+    Raises ComposeError for an unknown post id or more than MAX_ITEMS posts, IssueNotFound,
+    and InvalidTransition when the issue is not a draft.
+    """
     issue = get_issue(session, issue_id)
     specs = [ItemSpec(i.post_id, i.mode) for i in issue.items]
     present = {s.post_id for s in specs}
@@ -380,20 +406,30 @@ def assign_slug(session: Session, issue: Issue) -> str:
 def schedule_issue(
     session: Session, *, issue_id: int, send_at: datetime, now: datetime | None = None
 ) -> Issue:
-    """draft -> scheduled (see newsletter.sends.lifecycle); a beat tick starts the send."""
+    """draft -> scheduled (see newsletter.sends.lifecycle); a beat tick starts the send.
+
+    Raises InvalidSchedule (a ComposeError) for a naive, out-of-range or past `send_at`,
+    ComposeError when the issue has no posts, IssueNotFound, and InvalidTransition when it
+    is not a draft. Commits.
+    """
     lifecycle.schedule(session, issue_id=issue_id, send_at=send_at, now=now)
     return _fresh(session, issue_id)
 
 
 def unschedule_issue(session: Session, *, issue_id: int) -> Issue:
-    """scheduled -> draft, so the author can edit again before the send starts."""
+    """scheduled -> draft, so the author can edit again before the send starts (commits).
+
+    Raises IssueNotFound, and InvalidTransition when the issue is not scheduled.
+    """
     lifecycle.unschedule(session, issue_id=issue_id)
     return _fresh(session, issue_id)
 
 
 def cancel_issue(session: Session, *, issue_id: int) -> Issue:
     """Any issue that has not finished may be cancelled; a running send stops within a
-    few messages."""
+    few messages (commits). Raises IssueNotFound, and InvalidTransition when the issue is
+    already sent or cancelled.
+    """
     lifecycle.cancel(session, issue_id=issue_id)
     return _fresh(session, issue_id)
 

@@ -17,6 +17,8 @@ MAX_LIMIT = 100
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One page of a list and the cursor of the next one (None on the last page)."""
+
     items: list[T]
     next: str | None
 

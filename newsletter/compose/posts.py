@@ -17,7 +17,9 @@ from .paging import Page, clamp_limit, encode_cursor, read_cursor
 
 
 def check_text(value: str, *, field: str) -> str:
-    """Text a database can store: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    """`value` unchanged when a database can store it: raises ComposeError (naming `field`)
+    when it holds a NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8 encodable).
+    """
     if "\x00" in value:
         raise ComposeError(f"the {field} contains a NUL character")
     try:
@@ -74,7 +76,12 @@ def list_posts(
     limit: int | None = None,
 ) -> Page[Post]:
     """Undated posts first, then newest first; the cursor is the (published_at, id) of the
-    last post shown (published_at "" for an undated one)."""
+    last post shown (published_at "" for an undated one). `q` matches a part of the title
+    or excerpt (case-insensitive); `category` includes its children.
+
+    Raises ComposeError for a `q` a database cannot store, an unknown `category`, or a
+    malformed cursor.
+    """
     limit = clamp_limit(limit)
     stmt = select(Post).options(selectinload(Post.categories))
     if q and q.strip():
@@ -132,7 +139,9 @@ def _after(published_at: datetime | None, last_id: int) -> ColumnElement[bool]:
 
 
 def get_posts(session: Session, post_ids: Sequence[int]) -> list[Post]:
-    """Posts in the order asked for; an unknown id is an error."""
+    """Posts in the order asked for ([] for none); raises ComposeError naming the first
+    unknown id.
+    """
     if not post_ids:
         return []
     found = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(list(post_ids))))}

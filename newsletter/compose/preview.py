@@ -20,6 +20,10 @@ from .issues import get_issue
 
 @dataclass(frozen=True, slots=True)
 class Preview:
+    """A rendered issue as someone would see it: subject, HTML, text, how many posts, whose
+    view (None: anyone's), and the HTML problems found when asked to check.
+    """
+
     subject: str
     html: str
     text: str
@@ -59,6 +63,9 @@ def fill_placeholders(text: str, values: dict[str, str], *, html: bool) -> str:
 
 
 def fill_rendered(rendered: RenderedEmail, values: dict[str, str]) -> tuple[str, str]:
+    """(HTML, text) of `rendered` with every placeholder replaced by `values` (escaped for
+    HTML in the HTML part; an empty or missing value takes the marker's fallback).
+    """
     return (
         fill_placeholders(rendered.html, values, html=True),
         fill_placeholders(rendered.text, values, html=False),
@@ -81,7 +88,11 @@ def render_preview(
     subscriber_id: int | None = None,
     check: bool = False,
 ) -> Preview:
-    """What an issue looks like, for everyone or as one subscriber would get it."""
+    """What an issue looks like, for everyone or as one subscriber would get it.
+
+    With `check`, `problems` lists what check_email_html finds in the HTML. Raises
+    IssueNotFound, and SubscriberNotFound when `subscriber_id` is given but unknown.
+    """
     issue = get_issue(session, issue_id, with_posts=True)
     subscriber = None
     if subscriber_id is not None:

@@ -23,7 +23,11 @@ TEST_PREFIX = "[Test] "
 
 
 def clean_test_addresses(emails: Sequence[str]) -> list[str]:
-    """1 to 5 valid addresses, normalized and without duplicates."""
+    """1 to 5 valid addresses, normalized (lower-cased) and without duplicates; blanks skipped.
+
+    Raises ComposeError for an address email_validator refuses (RFC 5321/5322 syntax; no
+    DNS check), for none at all, or for more than MAX_TEST_RECIPIENTS (5).
+    """
     found: dict[str, None] = {}
     for raw in emails:
         address = raw.strip()
@@ -56,10 +60,13 @@ def send_test(
     sender: EmailSender,
     settings: Settings,
 ) -> list[str]:
-    """Send the whole issue (every post) to each address, subject prefixed "[Test] ".
+    """Send the whole issue (every post) to each address, subject prefixed "[Test] ";
+    returns the cleaned addresses.
 
     No Delivery rows are written, so a test never counts in stats or blocks the
-    real send to an address that is also a subscriber.
+    real send to an address that is also a subscriber. Raises ComposeError for bad
+    addresses (see clean_test_addresses), IssueNotFound, and TestSendError (a ComposeError)
+    when the mail server refuses one; the addresses before it were sent.
     """
     addresses = clean_test_addresses(emails)
     issue = get_issue(session, issue_id, with_posts=True)

@@ -53,6 +53,10 @@ _psl = PublicSuffixList()
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """One check's result: `name` (e.g. "spf (From)"), pass/warn/fail, and what was found or,
+    unless it passed, what to fix.
+    """
+
     name: str  # e.g. "spf", "dkim-key"
     status: Status
     message: str  # what was found; unless it passed, what to fix
@@ -60,17 +64,22 @@ class Check:
 
 @dataclass(slots=True)
 class Report:
+    """The checks of one run, in order."""
+
     checks: list[Check] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Check]:
+        """The checks whose status is "fail", in order."""
         return [c for c in self.checks if c.status == "fail"]
 
     @property
     def ok(self) -> bool:
+        """True when no check failed (warnings allowed): `deliverability check` then exits 0."""
         return not self.failed
 
     def add(self, name: str, status: Status, message: str) -> None:
+        """Append one Check (`name`, pass/warn/fail, the message saying what to fix)."""
         self.checks.append(Check(name, status, message))
 
     def as_dict(self) -> dict[str, object]:
@@ -105,7 +114,9 @@ def _tags(record: str) -> dict[str, str]:
 
 
 def check_spf(report: Report, lookup: Dns, domain: str, role: str) -> None:
-    """One `v=spf1` record at `domain`; its `all` term decides pass / warn / fail."""
+    """The `spf (ROLE)` check (RFC 7208): one `v=spf1` record at `domain`; its `all` term
+    decides pass / warn / fail. A DNS failure is reported as "fail", never raised.
+    """
     name = f"spf ({role})"
     try:
         records = [
@@ -301,6 +312,10 @@ def check_dmarc(report: Report, lookup: Dns, domain: str) -> dict[str, str] | No
 
 
 def check_mx(report: Report, lookup: Dns, domain: str) -> None:
+    """The `mx (bounces)` check: `domain` (the Return-Path domain, where VERP bounces go)
+    needs an MX record that is not a null MX (RFC 7505). A DNS failure is reported as
+    "fail", never raised.
+    """
     name = "mx (bounces)"
     try:
         records = lookup.mx(domain)
@@ -325,6 +340,10 @@ def check_mx(report: Report, lookup: Dns, domain: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
+    """The sample message as one delivery would be sent (DKIM-signed when configured), its
+    envelope sender, and why it could not be signed ("" when it was).
+    """
+
     message: bytes  # as sent: sealed (DKIM-signed when configured)
     return_path: str  # the envelope sender of a delivery
     seal_error: str = ""  # why it could not be signed

@@ -93,19 +93,28 @@ class Dns:
             raise DnsError(f"{rdtype} {name}: {exc}") from None
 
     def txt(self, name: str) -> list[str]:
-        """Each TXT record at `name` as one string (its character-strings joined); [] if none."""
+        """Each TXT record at `name` as one string (its character-strings joined, RFC 7208 3.3);
+        [] when the name or the type does not exist.
+
+        Raises DnsError on a timeout, SERVFAIL, another resolver error, or when the budget has
+        run out.
+        """
         answer = self._query(name, "TXT")
         if answer is None:
             return []
         return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
 
     def txt_bytes(self, name: str) -> bytes | None:
-        """The first TXT record at `name` as bytes, for dkimpy's `dnsfunc`; None if none."""
+        """The first TXT record at `name` as bytes, for dkimpy's `dnsfunc`; None if none.
+        Raises DnsError as txt does.
+        """
         records = self.txt(name)
         return records[0].encode("utf-8") if records else None
 
     def mx(self, name: str) -> list[tuple[int, str]]:
-        """(preference, exchange without the final dot) per MX record at `name`; [] if none."""
+        """(preference, exchange without the final dot) per MX record at `name`, sorted; [] if
+        none. Raises DnsError as txt does.
+        """
         answer = self._query(name, "MX")
         if answer is None:
             return []

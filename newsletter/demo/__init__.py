@@ -12,7 +12,11 @@ SEED_FILES = ("000_484acb04414105e9.txt",)
 
 
 def load_demo_posts(session: Session) -> ImportResult:
-    """Import the seed blog posts; safe to run again (posts are updated in place)."""
+    """Import the seed blog posts (plain-text scrapes) and commit; safe to run again (posts
+    are updated in place). Returns the combined ImportResult; each undated post adds a
+    warning. PostImportError (import_posts) would mean a broken package: the seeds ship
+    with it.
+    """
     total = ImportResult()
     for name in SEED_FILES:
         with as_file(files(__package__) / "seeds" / name) as path:

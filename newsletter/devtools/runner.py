@@ -25,6 +25,13 @@ DEMO_EMAIL = "demo@example.org"
 
 
 def run_dev(*, port: int, smtp_port: int, demo: bool) -> int:
+    """`newsletter dev`: migrate, load the demo author and posts (when `demo`), start the mail
+    catcher on `smtp_port` and web (`port`), worker and beat as child processes, then watch.
+
+    Prints the URLs (and the demo login) on stdout. Returns 0 after Ctrl-C or SIGTERM (the
+    children are stopped, killed after 15 s), 1 when a child exits on its own. Raises
+    ConfigError for bad settings and what the migration raises, before anything starts.
+    """
     env = _dev_environment(port, smtp_port)
     os.environ.update(env)
     app = create_app()

@@ -48,11 +48,17 @@ automation_categories = Table(
 
 
 class AutomationAction(enum.StrEnum):
+    """What a run does with the issue it composes: leave a draft, or send it at once."""
+
     DRAFT = "draft"  # compose and leave it for the author (who is told by email)
     SCHEDULE = "schedule"  # compose and send at once
 
 
 class Automation(TimestampMixin, Base):
+    """A rule that composes an issue from new posts on a cron schedule (see
+    automations.rules); `next_run_at` (UTC) is when beat runs it next.
+    """
+
     __tablename__ = "automations"
     __table_args__ = (Index("ix_automations_enabled_next_run_at", "enabled", "next_run_at"),)
 
@@ -82,6 +88,10 @@ class Automation(TimestampMixin, Base):
 
 
 class RunOutcome(enum.StrEnum):
+    """How one run of an automation ended: an issue made, skipped (fewer than `min_posts`
+    new posts), or failed.
+    """
+
     ISSUE = "issue"
     SKIPPED = "skipped"
     FAILED = "failed"

@@ -36,6 +36,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The value converted to UTC for the database (None stays None); raises ValueError for a
+        naive datetime, so a local time can never be stored as if it were UTC.
+        """
         if value is None:
             return None
         if value.tzinfo is None:
@@ -43,6 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The stored value as an aware UTC datetime (SQLite returns naive values, taken as UTC)."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -62,9 +66,13 @@ def str_enum(enum_cls: type[enum.Enum]) -> Enum:
 
 
 class Base(DeclarativeBase):
+    """The declarative base: stable constraint names, datetimes as UTCDateTime, dicts as JSON."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
 class TimestampMixin:
+    """`created_at`, set (UTC) when the row is inserted."""
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,8 @@ from .base import Base, TimestampMixin, str_enum, utcnow
 
 
 class DeliveryStatus(enum.StrEnum):
+    """One message's state: pending -> sending (claimed) -> sent, failed or skipped."""
+
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"

@@ -17,6 +17,8 @@ from .base import Base, str_enum, utcnow
 
 
 class EventKind(enum.StrEnum):
+    """What a subscriber event records (the `kind` column, at most 11 characters)."""
+
     OPEN = "open"
     CLICK = "click"
     BOUNCE = "bounce"

@@ -14,6 +14,8 @@ from .subscribers import Frequency
 
 
 class IssueStatus(enum.StrEnum):
+    """An issue's state; the moves between them are in newsletter.sends.lifecycle."""
+
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     SENDING = "sending"
@@ -23,16 +25,24 @@ class IssueStatus(enum.StrEnum):
 
 
 class IssueKind(enum.StrEnum):
+    """Who made an issue: an author (`issue`) or a digest run (`digest`)."""
+
     ISSUE = "issue"  # written by an author, sent to everyone who takes single issues
     DIGEST = "digest"  # made by a digest run for weekly or monthly readers
 
 
 class ItemMode(enum.StrEnum):
+    """How a post shows in an issue: in full, or as an excerpt with a link."""
+
     FULL = "full"
     EXCERPT = "excerpt"
 
 
 class Issue(TimestampMixin, Base):
+    """One newsletter issue: subject, intro/outro Markdown, its posts (`items`, in order),
+    status and send checkpoint. Datetimes are UTC.
+    """
+
     __tablename__ = "issues"
     __table_args__ = (Index("ix_issues_status_send_at", "status", "send_at"),)
 
@@ -64,6 +74,8 @@ class Issue(TimestampMixin, Base):
 
 
 class IssueItem(Base):
+    """One post in an issue, at `position` (0-based), shown in full or as an excerpt."""
+
     __tablename__ = "issue_items"
     __table_args__ = (
         UniqueConstraint("issue_id", "post_id"),

@@ -34,6 +34,10 @@ class Category(Base):
 
 
 class Post(TimestampMixin, Base):
+    """An imported blog post; `guid` identifies it across re-imports, `published_at` (UTC)
+    is None until a date is known.
+    """
+
     __tablename__ = "posts"
     __table_args__ = (Index("ix_posts_published_at_id", "published_at", "id"),)
 

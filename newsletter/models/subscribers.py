@@ -14,6 +14,8 @@ from .posts import Category
 
 
 class SubscriberStatus(enum.StrEnum):
+    """A subscriber's state; only `active` receives issues (see subscribers.lifecycle)."""
+
     PENDING = "pending"
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
@@ -23,6 +25,8 @@ class SubscriberStatus(enum.StrEnum):
 
 
 class Frequency(enum.StrEnum):
+    """How often a subscriber gets mail: every issue, or a weekly or monthly digest."""
+
     EVERY_ISSUE = "every"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
@@ -70,6 +74,8 @@ class Subscriber(TimestampMixin, Base):
 
 
 class SuppressionReason(enum.StrEnum):
+    """Why an address is on the suppression list (never mailed again until it confirms)."""
+
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
     COMPLAINED = "complained"

@@ -12,11 +12,17 @@ from .base import Base, TimestampMixin, str_enum
 
 
 class Role(enum.StrEnum):
+    """What a user may do: `author` (the author pages) or `admin` (everything an author may,
+    plus the admin pages).
+    """
+
     AUTHOR = "author"
     ADMIN = "admin"
 
 
 class User(TimestampMixin, Base):
+    """An author or admin who logs in; the password is an argon2 hash, the email lower-case."""
+
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower"),)
 
@@ -33,14 +39,17 @@ class User(TimestampMixin, Base):
     # Flask-Login's user protocol.
     @property
     def is_authenticated(self) -> bool:
+        """Flask-Login: always True for a loaded user (anonymous visitors are another class)."""
         return True
 
     @property
     def is_active(self) -> bool:
+        """Flask-Login: False for a deactivated account, which then cannot log in."""
         return self.active
 
     @property
     def is_anonymous(self) -> bool:
+        """Flask-Login: always False for a real user."""
         return False
 
     def get_id(self) -> str:
@@ -49,6 +58,7 @@ class User(TimestampMixin, Base):
 
     @property
     def is_admin(self) -> bool:
+        """True for the admin role (admin pages and user management)."""
         return self.role == Role.ADMIN
 
 

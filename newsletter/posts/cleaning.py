@@ -107,6 +107,9 @@ def paragraphs_to_html(text: str) -> str:
 
 
 def has_block_markup(markup: str) -> bool:
+    """True when `markup` has a block-level HTML tag (p, div, lists, headings, blockquote, pre,
+    table, figure), i.e. it needs no paragraphs added (autop).
+    """
     return (
         re.search(r"(?i)<(?:p|div|ul|ol|h[1-6]|blockquote|pre|table|figure)\b", markup) is not None
     )

@@ -21,9 +21,14 @@ from .xmlsafe import load_xml, local, root_position
 def parse_feed(
     data: bytes, *, content_type: str | None = None, base_url: str | None = None
 ) -> list[ParsedPost]:
-    """Entries of an RSS/Atom feed; `base_url` is the feed's own address (the final URL
-    after redirects, or the user's --base-url). Relative links resolve against the
-    enclosing `xml:base`, then `base_url`, then the channel's link."""
+    """Entries of an RSS 2.0, RSS 1.0 (RDF) or Atom (RFC 4287) feed, in document order.
+
+    `base_url` is the feed's own address (the final URL after redirects, or the user's
+    --base-url). Relative links resolve against the enclosing `xml:base`, then `base_url`,
+    then the channel's link. Raises PostImportError (with a line and column) when the
+    document is not safe, well-formed XML (see xmlsafe.load_xml) or its root is not <rss>,
+    <rdf:RDF> or <feed>.
+    """
     # Well-formed and free of entity tricks, or an error with a position; `prepared` is
     # the same document as UTF-8 with HTML entities as numeric references.
     root, prepared = load_xml(data, content_type=content_type)

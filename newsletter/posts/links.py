@@ -38,6 +38,7 @@ def first_absolute(*candidates: str | None) -> str | None:
 
 
 def is_web_url(value: str) -> bool:
+    """True for an absolute URL with a web scheme (WEB_SCHEMES) and a host; never raises."""
     parts = _split(value)
     return parts is not None and parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
 
@@ -45,7 +46,12 @@ def is_web_url(value: str) -> bool:
 def resolve_url(
     value: str | None, base: str | None, *, schemes: Iterable[str] = WEB_SCHEMES
 ) -> str | None:
-    """`value` as an absolute URL with one of `schemes`, or None when that cannot be."""
+    """`value` as an absolute URL with one of `schemes`, or None when that cannot be.
+
+    Whitespace inside is dropped; a relative reference is joined onto an http(s) `base`
+    (RFC 3986 section 5.2, urljoin); a protocol-relative `//host/...` with no base gets
+    https. `mailto:` needs no host. Never raises.
+    """
     value = "".join((value or "").split())  # line breaks inside attributes happen
     parts = _split(value)
     if not value or parts is None:

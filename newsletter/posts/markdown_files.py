@@ -23,7 +23,12 @@ _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 def parse_markdown_dir(
     directory: Path, *, max_bytes: int, base_url: str | None = None
 ) -> list[ParsedPost]:
-    """Every Markdown file under `directory`, in path order; the size cap is for all together."""
+    """Every Markdown file under `directory` (hidden paths skipped), in path order.
+
+    `max_bytes` caps the files' sizes added together. Raises PostImportError when there is
+    no *.md or *.markdown file, when the total passes `max_bytes` (position: the file that
+    passed it), and for any file parse_markdown_file rejects.
+    """
     files = sorted(
         p
         for p in directory.rglob("*")
@@ -46,6 +51,14 @@ def parse_markdown_dir(
 
 
 def parse_markdown_file(data: bytes, *, name: str, base_url: str | None = None) -> ParsedPost:
+    """One post from a Markdown file with optional YAML front matter (title, date, categories,
+    slug); `name` is the file's name or path, used in error positions and as a fallback.
+
+    CommonMark plus tables and strikethrough; raw HTML is shown as text. With no title in the
+    front matter, the first `# heading` is the title. Raises PostImportError (position
+    `NAME, line N`) when the file is not UTF-8, its front matter is not closed by `---`, not valid
+    YAML (or nested too deeply) or not a mapping, or a field that must be text is a list or mapping.
+    """
     text = _decode(data, name)
     meta, body = _split_front_matter(text, name)
 

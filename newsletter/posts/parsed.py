@@ -110,6 +110,7 @@ def stable_id(kind: str, value: str) -> str:
 
 
 def as_utc(value: datetime | None) -> datetime | None:
+    """`value` as an aware UTC datetime; a naive value is taken to be UTC already; None stays None."""
     if value is None:
         return None
     if value.tzinfo is None:
@@ -118,6 +119,9 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def clean_categories(names: Iterable[str]) -> tuple[str, ...]:
+    """Category names with mojibake repaired, whitespace collapsed and each cut to 200
+    characters; empty names dropped, duplicates dropped keeping the first's position.
+    """
     seen: dict[str, None] = {}
     for name in names:
         cleaned = " ".join(repair_mojibake(name).split())[:200]

@@ -53,6 +53,13 @@ def parse_loaded(
     known_categories: Iterable[str] = (),
     base_url: str | None = None,
 ) -> list[ParsedPost]:
+    """Parse a loaded source (see load_source) as `fmt`, or as detect_format guesses.
+
+    Formats: RSS 2.0 / RSS 1.0 / Atom (RFC 4287) feeds, WordPress WXR, Markdown (one file or
+    a folder), plain-text scrapes. `base_url` wins over the fetched address for relative
+    links. Raises PostImportError when a folder is given with a format other than markdown,
+    and for whatever the format's parser rejects (not well-formed, not UTF-8, wrong root).
+    """
     fmt = fmt or detect_format(loaded)
     base = base_url or loaded.url  # the user's word beats the fetched address
     if loaded.directory is not None:
@@ -71,7 +78,10 @@ def parse_loaded(
 
 
 def check_base_url(base_url: str | None) -> str | None:
-    """An absolute http(s) URL or None; anything else is the caller's mistake."""
+    """An absolute http(s) URL, stripped, or None for None or blank.
+
+    Raises PostImportError for anything else (a relative or non-web URL).
+    """
     if base_url is None or not base_url.strip():
         return None
     if not is_web_url(base_url.strip()):
@@ -80,6 +90,9 @@ def check_base_url(base_url: str | None) -> str | None:
 
 
 def check_args(fmt: str | None, max_bytes: int) -> int:
+    """`max_bytes`, once checked; raises PostImportError for a `fmt` not in sources.FORMATS
+    (None means detect) or a `max_bytes` that is not positive.
+    """
     if fmt is not None and fmt not in FORMATS:
         raise PostImportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if max_bytes <= 0:

@@ -29,6 +29,13 @@ MARKER = "Categories"
 
 
 def parse_text(data: bytes, *, known_categories: Iterable[str] = ()) -> list[ParsedPost]:
+    """The posts of a plain-text scrape (the shape in this module's docstring), in file order.
+
+    UTF-8 (a BOM is dropped), mojibake repaired, any line ending. `known_categories` helps
+    split the space-separated category lines. Raises PostImportError, with a `line N`
+    position, when the bytes are not UTF-8, the file is empty, or the first text is not a
+    `Categories` line.
+    """
     lines = repair_mojibake(_decode(data)).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     starts = [
         i

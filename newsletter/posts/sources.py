@@ -47,7 +47,13 @@ def load_source(
     allow_private_urls: bool = False,
     content_type: str | None = None,
 ) -> Loaded:
-    """`content_type` describes bytes given directly (an HTTP body: its charset counts)."""
+    """Load a path (file or folder), an http(s) URL or bytes, reading at most `max_bytes`.
+
+    `content_type` describes bytes given directly (an HTTP body: its charset counts); a
+    folder stays a path (Loaded.directory). Raises PostImportError for bytes or a file over
+    `max_bytes` (see too_big), a path that is neither file nor folder, an unreadable file,
+    or a refused, failed or oversized fetch (see fetch_url).
+    """
     if isinstance(source, bytes | bytearray):
         if len(source) > max_bytes:
             raise too_big(max_bytes)
@@ -69,7 +75,11 @@ def load_source(
 
 
 def read_capped(path: Path, *, max_bytes: int) -> bytes:
-    """Read a file, refusing it before reading more than `max_bytes`."""
+    """A file's bytes, refusing it before reading more than `max_bytes`.
+
+    Raises PostImportError when the file cannot be read (OSError) or is larger than
+    `max_bytes` (see too_big).
+    """
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
@@ -125,6 +135,8 @@ def fetch_conditional(
 
     Same checks and limits as fetch_url; a 304 answer gives `data=None`. The validators
     the server sent come back in `etag` and `last_modified` (None when it sent none).
+    Raises PostImportError for an HTTP error status, a refused (private address, non-http
+    redirect), failed or timed-out connection, or a body over `max_bytes` (see too_big).
     """
     headers = {"User-Agent": _USER_AGENT}
     if etag:
@@ -255,6 +267,9 @@ class _HttpOnlyRedirects(HTTPRedirectHandler):
 
 
 def too_big(max_bytes: int) -> PostImportError:
+    """The PostImportError (not raised here) for a source over `max_bytes`, positioned at
+    `byte max_bytes + 1`.
+    """
     return PostImportError(
         f"source is larger than the limit of {max_bytes} bytes", position=f"byte {max_bytes + 1}"
     )

@@ -21,6 +21,10 @@ PARENT_SEPARATOR = ": "  # `AI: Large Language Models` is a child of `AI`
 
 @dataclass
 class ImportResult:
+    """What one import wrote: counts of `created` and `updated` posts, their ids in source
+    order, and per-post `warnings` (shown beside the counts by the CLI, API and web form).
+    """
+
     created: int = 0
     updated: int = 0
     post_ids: list[int] = field(default_factory=list)
@@ -30,6 +34,7 @@ class ImportResult:
 
     @property
     def total(self) -> int:
+        """Posts written: `created + updated`."""
         return self.created + self.updated
 
 

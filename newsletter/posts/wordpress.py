@@ -33,6 +33,8 @@ class Attachment:
 
 @dataclass
 class Rendered:
+    """A post's content as WordPress would display it, and what could not be kept."""
+
     html: str
     warnings: list[str] = field(default_factory=list)
 
@@ -94,6 +96,9 @@ def _embed_line(match: re.Match[str]) -> str:
 
 
 def embed_html(url: str, *, text: str | None = None) -> str:
+    """What an email shows for an embedded URL: an <img> (alt = `text`) when the path ends in
+    an image suffix, else a link whose text is `text` or the URL; both escaped.
+    """
     url = url.strip()
     quoted = html.escape(url, quote=True)
     if _path(url).lower().endswith(_IMAGE_SUFFIXES):

@@ -19,10 +19,13 @@ _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 def parse_wxr(
     data: bytes, *, content_type: str | None = None, base_url: str | None = None
 ) -> list[ParsedPost]:
-    """Published posts of a WXR file, their content rendered as WordPress shows it.
+    """Published posts of a WordPress export (WXR: RSS 2.0 with the `wp:` namespace), their
+    content rendered as WordPress shows it; pages, attachments, drafts and trash are skipped.
 
     Relative links resolve against `xml:base`, then the export's `wp:base_site_url`,
     then the channel link, then `base_url` (the file's own address, from the caller).
+    Raises PostImportError (with a line and column) when the XML is not safe and well
+    formed (see xmlsafe.load_xml) or the root is not <rss><channel>.
     """
     root, prepared = load_xml(data, content_type=content_type)
     channel = _child(root, "channel")

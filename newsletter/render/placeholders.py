@@ -33,7 +33,11 @@ _BROKEN_OPEN = "%%\u200bnl~"
 
 
 def placeholder(key: str, fallback: str | None = None, *, html: bool = True) -> str:
-    """The marker for `key`; in HTML the fallback is escaped now, once per render."""
+    """The marker for `key` (`%%nl~key~%%` or `%%nl~key|fallback~%%`), filled per recipient.
+
+    In HTML (`html=True`, a Markup) the fallback is escaped now, once per render; `~` and
+    `%` are dropped from it. Raises ValueError when `key` is not one of KEYS.
+    """
     if key not in KEYS:
         raise ValueError(f"unknown placeholder key: {key!r}")
     if fallback is None:

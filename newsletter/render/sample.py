@@ -33,6 +33,9 @@ SAMPLE_BRANDING = Branding(
 
 
 def fix_mojibake(text: str) -> str:
+    """`text` with the few mis-decoded sequences the seed file holds (`โ€”` for `—` and the
+    like, see _MOJIBAKE) put right; anything else is left as it is.
+    """
     for bad, good in _MOJIBAKE.items():
         text = text.replace(bad, good)
     return text
@@ -90,6 +93,9 @@ def parse_seed_posts(text: str, *, mode: str = "full") -> tuple[PostBlock, ...]:
 
 
 def sample_issue(seed_text: str, *, mode: str = "full") -> IssueContent:
+    """The demo issue: a fixed subject, preheader, intro and outro around the posts of
+    `seed_text` (see parse_seed_posts for `mode`), with a sample web URL.
+    """
     return IssueContent(
         subject="Cranes on the horizon: China’s AI labs in February",
         preheader="Two posts on how China builds AI, and what it means.",

@@ -32,11 +32,13 @@ class LinkRefs:
     urls: list[str] = field(default_factory=list)
 
     def number(self, url: str) -> int:
+        """The 1-based reference number of `url`, adding it at the end when it is new."""
         if url not in self.urls:
             self.urls.append(url)
         return self.urls.index(url) + 1
 
     def render(self) -> str:
+        """The reference list, one `[N] URL` line each, numbers right-aligned; "" when empty."""
         width = len(str(len(self.urls)))
         return "\n".join(f"[{i:>{width}}] {u}" for i, u in enumerate(self.urls, 1))
 

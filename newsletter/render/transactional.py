@@ -39,7 +39,12 @@ def _recipient(context: Mapping[str, object], *, html: bool) -> dict[str, str]:
 def render_transactional(
     name: str, context: Mapping[str, object], branding: Branding
 ) -> RenderedEmail:
-    """Render `confirm`, `welcome` or `draft_ready`; the subject comes from `<name>.subject.txt`."""
+    """Render `confirm`, `welcome` or `draft_ready`; the subject comes from `<name>.subject.txt`.
+
+    Context values given (name, unsubscribe_url, preferences_url) are filled in now, the
+    rest stay placeholders; transactional mail is never tracked (no open pixel). Raises
+    ValueError for an unknown `name`, and for `confirm` without a non-blank `confirm_url`.
+    """
     if name not in _KEYS:
         raise ValueError(f"unknown transactional email: {name!r}")
     if name == "confirm" and not str(context.get("confirm_url") or "").strip():

@@ -84,7 +84,9 @@ def iter_subscribers(session: Session, *, batch_size: int = 1000) -> Iterator[di
 
 
 def export_csv(session: Session, *, excel: bool = False) -> Iterator[str]:
-    """CSV text in chunks; the header matches what the importer reads.
+    """CSV text (RFC 4180: CRLF line ends, quoted where needed) in chunks of 500 rows; the
+    header (EXPORT_COLUMNS) matches what the importer reads, categories `|`-separated, and
+    cells that could run as spreadsheet formulas are defused (defuse_formula).
 
     `excel`: start with a UTF-8 byte order mark. Excel opens a CSV without one in
     the system's legacy code page, so `Zoë` shows as `ZoÃ«`; with it, Excel reads

@@ -73,6 +73,10 @@ class ImportFileError(SubscriberError):
 
 @dataclass
 class ImportReport:
+    """What a CSV import did: row counts by outcome, the first errors (`line N: reason`),
+    warnings, and how many confirmation emails were queued.
+    """
+
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -85,11 +89,13 @@ class ImportReport:
     confirmations: int = 0
 
     def error(self, line: int, reason: str) -> None:
+        """Count one failed row; keep its `line N: reason` only for the first MAX_REPORTED_ERRORS."""
         self.failed += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(f"line {line}: {reason}")
 
     def as_dict(self) -> dict[str, Any]:
+        """Every counter plus the kept `errors` and `warnings`: the API's JSON shape."""
         return {
             "rows": self.rows,
             "created": self.created,
@@ -104,6 +110,7 @@ class ImportReport:
         }
 
     def summary(self) -> str:
+        """One line: `N rows: C created, U updated, ... F failed` (what the CLI prints)."""
         return (
             f"{self.rows} rows: {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.merged} merged, {self.skipped} skipped "
@@ -133,7 +140,18 @@ def import_csv(
     source: str = "import",
     now: datetime | None = None,
 ) -> ImportReport:
-    """Import subscribers from a CSV byte stream; commits once at the end."""
+    """Import subscribers from a CSV byte stream; commits once at the end.
+
+    The stream is UTF-8 CSV (RFC 4180; a BOM is skipped, `;` is the separator when the
+    header has more of them) with a header row naming an `email` column and, optionally,
+    name, categories (`|`-separated), created_at (ISO 8601) and status. A bad row is
+    reported as `line N: reason` in the ImportReport and skipped; repeated addresses are
+    merged; the rules rows cannot bend are in the module docstring. `categories` are
+    added to every row. Raises InvalidInput for an unknown
+    name in `categories`, and ImportFileError (nothing written, rolled back) for a file
+    that is empty, not UTF-8, malformed CSV, or whose header lacks `email` or repeats a
+    column; any other error also rolls back and propagates.
+    """
     now = now or utcnow()
     report = ImportReport()
     by_name = name_index(session)

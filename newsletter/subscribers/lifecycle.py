@@ -32,6 +32,8 @@ S = SubscriberStatus
 
 
 class Action(enum.StrEnum):
+    """Everything that can change a subscriber's status; `moves_to` says what each does."""
+
     SIGNUP = "signup"  # the person signs up again with an existing address
     CONFIRM = "confirm"  # the person presses the button on the confirm page
     ADMIN_CONFIRM = "admin_confirm"  # an admin or API client: consent given elsewhere

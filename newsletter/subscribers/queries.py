@@ -53,6 +53,8 @@ def decode_cursor(cursor: str, *, descending: bool = False) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page of subscribers and the cursor of the next one (None on the last page)."""
+
     items: list[Subscriber]
     next: str | None
 
@@ -67,7 +69,11 @@ def list_subscribers(
     search: str | None = None,
     descending: bool = False,
 ) -> Page:
-    """One page of subscribers; `search` matches a part of the address or the name."""
+    """One page of subscribers in id order (or descending); `search` matches a part of the
+    address or the name (case-insensitive); `category` is an exact category name.
+
+    Raises InvalidInput for an unknown `category` or a malformed `cursor`.
+    """
     query = select(Subscriber).options(selectinload(Subscriber.categories))
     if status is not None:
         query = query.where(Subscriber.status == status)

@@ -29,6 +29,10 @@ from .errors import InvalidToken
 
 
 class Purpose(enum.StrEnum):
+    """What a signed token is for; each purpose signs with its own salt, so one never passes
+    for another.
+    """
+
     CONFIRM = "confirm"
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
@@ -37,6 +41,10 @@ class Purpose(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TokenData:
+    """What a verified token says: the subscriber, a tag of their address, and (by purpose)
+    when it was issued or which issue it came from.
+    """
+
     subscriber_id: int
     tag: str
     issued_at: datetime | None = None  # confirm tokens only
@@ -48,8 +56,8 @@ class TokenData:
 
 
 def email_tag(email: str) -> str:
-    # Distinct from the suppression hash so the two can never be joined.
     """A 10-hex-character tag of the address, bound into tokens (not the suppression hash)."""
+    # Distinct from the suppression hash so the two can never be joined.
     return hashlib.sha256(f"token-tag:{email.lower()}".encode()).hexdigest()[:10]
 
 

@@ -111,13 +111,21 @@ ROLE_LOCAL_PARTS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Address:
+    """A checked address, normalized and lower-cased, with its disposable and role flags."""
+
     email: str  # normalized and lower-cased: the form we store and compare
     is_disposable: bool
     is_role: bool
 
 
 def validate_address(raw: str, *, check_dns: bool = False) -> Address:
-    """Normalize `raw` or raise InvalidEmail with a one-line reason."""
+    """`raw` normalized and lower-cased (domain as U-labels), flagged disposable or role.
+
+    Syntax per email-validator (RFC 5321/5322; internationalized local parts, RFC 6531,
+    are accepted); with `check_dns`, the domain must also accept mail (a 5 s DNS look-up).
+    Raises InvalidEmail with a one-line reason for an empty address, one with a line
+    break or NUL, or one email-validator refuses.
+    """
     text = (raw or "").strip()
     if not text:
         raise InvalidEmail("an email address is required")

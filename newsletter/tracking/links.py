@@ -111,6 +111,9 @@ def click_url(settings: Settings, link_id: int) -> str:
 
 
 def pixel_html(settings: Settings) -> str:
+    """The open-tracking pixel: a 1x1 <img> of `{base_url}/o/<token>.gif`, the per-recipient
+    token left as the `track` placeholder; shown as a block so it adds no line height.
+    """
     return (
         f'<img src="{settings.base_url}/o/{TRACK}.gif" width="1" height="1" alt="" '
         'style="display:block;width:1px;height:1px;border:0;">'

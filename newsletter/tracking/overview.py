@@ -55,12 +55,16 @@ class GrowthDay:
 
 @dataclass(frozen=True, slots=True)
 class CategoryCount:
+    """One category and how many active subscribers chose it themselves."""
+
     name: str
     subscribers: int  # active subscribers who chose this category themselves
 
 
 @dataclass(frozen=True, slots=True)
 class CategoryOverview:
+    """Active subscribers per category (largest first), those who chose none, and the total."""
+
     categories: list[CategoryCount]  # every category, largest first, then by name
     everything: int  # active subscribers who chose no category: they get every post
     active: int  # all active subscribers
@@ -162,20 +166,24 @@ class IssueRow:
 
     @property
     def open_rate(self) -> float | None:
+        """Unique opens per message sent (0.0-1.0), or None before any was sent."""
         return self.rate(int(self.stats["opens"]["unique"])) if self.stats else None
 
     @property
     def click_rate(self) -> float | None:
+        """Unique clicks per message sent (0.0-1.0), or None before any was sent."""
         return self.rate(int(self.stats["clicks"]["unique"])) if self.stats else None
 
     @property
     def bounce_rate(self) -> float | None:
+        """Hard plus soft bounces per message sent (0.0-1.0), or None before any was sent."""
         if not self.stats:
             return None
         return self.rate(int(self.stats["bounces"]["hard"]) + int(self.stats["bounces"]["soft"]))
 
     @property
     def unsubscribe_rate(self) -> float | None:
+        """Unsubscribes per message sent (0.0-1.0), or None before any was sent."""
         return self.rate(int(self.stats["unsubscribes"])) if self.stats else None
 
 

@@ -35,6 +35,8 @@ MAX_ID = 2**31 - 1  # primary keys are 32-bit on every backend
 
 @dataclass(frozen=True, slots=True)
 class Click:
+    """What a verified click token names: the delivery (who) and the link row (where)."""
+
     delivery_id: int
     link_id: int
 

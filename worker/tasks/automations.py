@@ -27,7 +27,10 @@ _DB_RETRY = {
 # Two beats ticking at once are harmless: each feed is claimed by one of them.
 @shared_task(name="feeds.poll_due", **_DB_RETRY)
 def poll_due() -> list[int]:
-    """Claim the feeds whose poll is due and publish one poll task for each."""
+    """`feeds.poll_due` (beat): claim the feeds whose poll is due and publish one `feeds.poll`
+    task for each; returns their ids. An OperationalError (database busy or restarting) is
+    retried with backoff (1 s doubling, at most 30 s, 10 times), then raised to Celery.
+    """
     with get_db().session_scope() as session:
         ids = feeds.due_feed_ids(session)
     for feed_id in ids:
@@ -37,7 +40,10 @@ def poll_due() -> list[int]:
 
 @shared_task(name="feeds.poll", **_DB_RETRY)
 def poll(feed_id: int) -> str:
-    """Poll one feed; its failure is recorded on the feed (and backs off), never raised."""
+    """`feeds.poll`: poll one feed; its failure is recorded on the feed (and backs off), never
+    raised. Returns the PollResult status, or "gone" when the feed was removed meanwhile.
+    OperationalError is retried as for poll_due.
+    """
     settings = current_app.extensions["settings"]
     with get_db().session_scope() as session:
         try:
@@ -52,7 +58,9 @@ def poll(feed_id: int) -> str:
 
 @shared_task(name="automations.run_due", **_DB_RETRY)
 def run_due() -> int:
-    """Run every automation whose scheduled time has come, each time once."""
+    """`automations.run_due` (beat): run every automation whose scheduled time has come, each
+    time once; returns how many ran. OperationalError is retried as for poll_due.
+    """
     with get_db().session_scope() as session:
         reports = rules.run_due(session)
     for report in reports:
@@ -69,7 +77,10 @@ def run_due() -> int:
     max_retries=8,
 )
 def notify_draft(issue_id: int, automation_id: int) -> int:
-    """Tell the authors a draft is waiting; a retry may mail someone twice (harmless)."""
+    """`automations.notify_draft`: tell the authors a draft is waiting; returns how many were
+    mailed (0 after a PermanentFailure, logged). A TemporaryFailure is retried with backoff
+    (30 s doubling, at most 30 min, 8 times); a retry may mail someone twice (harmless).
+    """
     with get_db().session_scope() as session:
         try:
             sent = notify.notify_draft(

@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 # that waited longer than the interval is dropped by `expires` in the schedule.
 @shared_task(name="bounces.process_mailbox")
 def process_mailbox() -> dict[str, int]:
-    """One pass over NEWSLETTER_BOUNCE_MAILBOX; the counts (mailbox.PassCounts)."""
+    """`bounces.process_mailbox` (beat): one pass over NEWSLETTER_BOUNCE_MAILBOX; returns the
+    counts (mailbox.PassCounts.as_dict), or {} when no mailbox is set or it cannot be
+    opened (MailboxError, logged; the next tick tries again). Database errors propagate.
+    """
     settings = current_settings()
     if not settings.bounce_mailbox:
         return {}

@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
     max_retries=5,
 )
 def run_due() -> list[int]:
-    """Beat's minute check: make the digests whose time has come and start sending them."""
+    """`digests.run_due` (beat, every minute): make the digests whose time has come and
+    publish `sends.send_batch` for each; returns their issue ids. An OperationalError is
+    retried (backoff from 1 s, 5 times), then raised to Celery.
+    """
     settings = current_app.extensions["settings"]
     with get_db().session_scope() as session:
         made = digests.run_due(session, settings)
@@ -37,7 +40,12 @@ def run_due() -> list[int]:
 
 @shared_task(bind=True, name="digests.welcome_latest", acks_late=True, max_retries=8)
 def welcome_latest(self: Task, subscriber_id: int) -> str:
-    """The latest sent issue for a newly confirmed subscriber (WELCOME_LATEST_ISSUE)."""
+    """`digests.welcome_latest`: the latest sent issue for a newly confirmed subscriber
+    (WELCOME_LATEST_ISSUE); returns "off" when the setting is off, else the outcome's result.
+
+    When the outcome asks to retry (rate limit, a temporary failure), raises celery's Retry
+    (self.retry) after `outcome.retry_in` seconds (at least 1), up to 8 times.
+    """
     settings = current_app.extensions["settings"]
     if not settings.welcome_latest_issue:
         return "off"

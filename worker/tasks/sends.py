@@ -54,7 +54,11 @@ _DB_RETRY = {
 
 @shared_task(name="sends.send_batch", acks_late=True, reject_on_worker_lost=True, **_DB_RETRY)
 def send_batch(issue_id: int) -> None:
-    """Send one batch of an issue, publishing the next batch as soon as this one has work."""
+    """`sends.send_batch`: send one batch of an issue, publishing the next batch as soon as
+    this one has claimed work (deliver.run_batch). Late-acked and idempotent (rows are
+    claimed in the database); an OperationalError is retried with jittered backoff (1 s
+    doubling, at most 30 s, 20 times), and the dispatcher requeues claims it left behind.
+    """
     settings = current_settings()
     with get_db().batch_session() as session:
         outcome = deliver.run_batch(
@@ -79,7 +83,10 @@ def send_batch(issue_id: int) -> None:
 
 @shared_task(name="sends.dispatch_due", acks_late=True, reject_on_worker_lost=True, **_DB_RETRY)
 def dispatch_due() -> None:
-    """Beat's tick: start due issues and keep running sends going."""
+    """`sends.dispatch_due` (beat): start due issues and keep running sends going (kick a
+    batch, finish what is done, requeue stale claims). OperationalError is retried as for
+    send_batch.
+    """
     settings = current_settings()
     with get_db().session_scope() as session:
         tick = deliver.dispatch(

@@ -25,6 +25,12 @@ _RETRY = {
 
 @shared_task(name="subscribers.send_confirmation", **_RETRY)
 def send_confirmation(subscriber_id: int) -> bool:
+    """`subscribers.send_confirmation`: mail one subscriber their double opt-in link.
+
+    Returns True when sent, False when the person no longer needs one or the server refused
+    it for good (PermanentFailure, logged). A TemporaryFailure is retried with backoff
+    (30 s doubling, at most 30 min, 8 times), then raised to Celery.
+    """
     with get_db().session_scope() as session:
         try:
             return emails.send_confirmation(
@@ -46,7 +52,12 @@ def send_confirmation(subscriber_id: int) -> bool:
     max_retries=8,
 )
 def send_confirmations(self: Task, subscriber_ids: list[int]) -> int:
-    """One task per import batch instead of one per address (a task costs ~2 ms)."""
+    """`subscribers.send_confirmations`: one task per import batch instead of one per address
+    (a task costs ~2 ms); returns how many were sent.
+
+    Addresses that failed temporarily are retried, alone, by raising celery's Retry
+    (self.retry; backoff 30 s doubling, at most 30 min, 8 retries; then MaxRetriesExceeded).
+    """
     with get_db().session_scope() as session:
         outcome = emails.send_confirmations(
             session, subscriber_ids=subscriber_ids, sender=get_sender(), settings=current_settings()
@@ -60,6 +71,13 @@ def send_confirmations(self: Task, subscriber_ids: list[int]) -> int:
 
 @shared_task(name="subscribers.send_welcome", **_RETRY)
 def send_welcome(subscriber_id: int) -> bool:
+    """`subscribers.send_welcome`: mail the welcome (RFC 8058 one-click headers) to a newly
+    confirmed subscriber.
+
+    Returns True when sent, False when they are gone or no longer active or the server
+    refused it for good (PermanentFailure, logged). A TemporaryFailure is retried with
+    backoff (30 s doubling, at most 30 min, 8 times), then raised to Celery.
+    """
     with get_db().session_scope() as session:
         try:
             return emails.send_welcome(

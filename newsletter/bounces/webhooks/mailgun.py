@@ -36,7 +36,15 @@ def verify(
     nonces: NonceStore,
     now: datetime | None = None,
 ) -> str:
-    """Check the `signature` object; returns the token it claimed (see `nonces.release`)."""
+    """Check the `signature` object (HMAC-SHA256 of timestamp + token, Mailgun "Securing
+    webhooks"), its freshness (within REPLAY_WINDOW = 300 s of `now`) and that its token is
+    new; returns the token it claimed (see `nonces.release`).
+
+    Raises MissingCredentials (401) when timestamp, token or signature is missing, and
+    BadSignature (403) for a wrong HMAC, a timestamp that is not Unix seconds or outside
+    the window, or a token already used (a replay). Unavailable (503) comes from a
+    RedisNonces store that cannot be reached.
+    """
     fields = {key: signature.get(key) for key in ("timestamp", "token", "signature")}
     if not all(isinstance(v, str | int) and str(v) for v in fields.values()):
         raise MissingCredentials("signature.timestamp, token and signature are required")
@@ -64,7 +72,12 @@ def parse(
     nonces: NonceStore,
     now: datetime | None = None,
 ) -> list[ProviderEvent]:
-    """Verify then normalise; raises the WebhookError subclasses (see package docstring)."""
+    """Verify then normalise the one event of the request.
+
+    Raises MalformedPayload (400) when the body is not a JSON object or its `event-data`
+    is malformed (the token is then released, so a corrected retry is accepted),
+    MissingCredentials (401) when it carries no `signature` object, and what verify raises.
+    """
     data = payload.obj(payload.load_json(body), "the body")
     signature = data.get("signature")
     if not isinstance(signature, dict):
@@ -88,7 +101,11 @@ def release_token(body: bytes, nonces: NonceStore) -> None:
 
 
 def normalise(event: dict[str, object]) -> list[ProviderEvent]:
-    """One `event-data` object as 0 or 1 ProviderEvent."""
+    """One `event-data` object as 0 or 1 ProviderEvent (failed, complained, delivered; [] for
+    the rest). Hardness follows Mailgun's severity, the RFC 3463 enhanced code and the text
+    (hardness.classify_failure). Raises MalformedPayload when `event` is missing or, for an
+    event we keep, `recipient` is not an address or `id` is missing.
+    """
     name = payload.text(event, "event", required=True, limit=64)
     if name not in ("failed", "complained", "delivered"):
         return []  # accepted, opened, clicked, unsubscribed, stored: nothing for us

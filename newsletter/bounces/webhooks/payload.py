@@ -31,15 +31,21 @@ def load_json(body: bytes) -> Any:
 
 
 def obj(value: Any, what: str) -> dict[str, Any]:
+    """`value` itself when it is a JSON object (dict); raises MalformedPayload naming `what`
+    otherwise.
+    """
     if not isinstance(value, dict):
         raise MalformedPayload(f"{what} must be a JSON object")
     return value
 
 
 def text(data: dict[str, Any], key: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-    """A string field as one clean line (NULs and line breaks become spaces), cut at `limit`.
+    """A string field as one clean line (NULs and line breaks become spaces), cut at `limit`
+    characters; "" when absent and not `required`.
 
-    Numbers are accepted as their text (providers send ids and codes either way).
+    Numbers are accepted as their text (providers send ids and codes either way). Raises
+    MalformedPayload when the value is not a string or number (a bool, list, object), and,
+    when `required`, when it is missing or blank.
     """
     value = data.get(key)
     if value is None:

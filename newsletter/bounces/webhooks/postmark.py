@@ -52,7 +52,11 @@ IGNORED_TYPES = frozenset(
 
 
 def check_auth(headers: Mapping[str, str], expected: str) -> None:
-    """Basic Auth against `user:password`; MissingCredentials / BadSignature otherwise."""
+    """Basic Auth (RFC 7617) against `expected` = "user:password", compared in constant time.
+
+    Raises MissingCredentials (401) when there is no Basic Authorization header, and
+    BadSignature (403) when its value is not base64 or not the expected credentials.
+    """
     header = headers.get("Authorization") or ""
     scheme, _, encoded = header.strip().partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
@@ -66,7 +70,12 @@ def check_auth(headers: Mapping[str, str], expected: str) -> None:
 
 
 def parse(headers: Mapping[str, str], body: bytes, *, auth: str) -> list[ProviderEvent]:
-    """Verify Basic Auth (`auth` = "user:password"), then normalise the one record."""
+    """Verify Basic Auth (`auth` = "user:password"), then normalise the one record.
+
+    Returns [] for record types and bounce types that change nothing for us. Raises what
+    check_auth raises, and MalformedPayload (400) when the body is not a JSON object, has
+    no RecordType, or (for a record we keep) lacks its ID or MessageID or a valid address.
+    """
     check_auth(headers, auth)
     record = payload.obj(payload.load_json(body), "the body")
     record_type = payload.text(record, "RecordType", required=True, limit=64)

@@ -37,7 +37,9 @@ DROPPED_COMPLAINT = "Spam Reporting Address"
 
 @functools.lru_cache(maxsize=8)
 def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
-    """The base64 DER P-256 key from SendGrid's Mail Settings; ValueError when it is not one."""
+    """The base64 DER P-256 key from SendGrid's Mail Settings (cached); raises ValueError when
+    `text` is not base64 DER SubjectPublicKeyInfo or not an ECDSA P-256 (secp256r1) key.
+    """
     try:
         key = load_der_public_key(base64.b64decode(text.strip(), validate=True))
     except (binascii.Error, ValueError, TypeError) as exc:
@@ -48,6 +50,12 @@ def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
 
 
 def verify(headers: Mapping[str, str], body: bytes, *, public_key: str) -> None:
+    """Check the ECDSA P-256 / SHA-256 signature over the timestamp header + the raw body
+    (Twilio SendGrid "Event Webhook security"); returns None when it verifies.
+
+    Raises MissingCredentials (401) when the signature or timestamp header is absent, and
+    BadSignature (403) when the signature does not verify or `public_key` is not a valid key.
+    """
     signature = (headers.get(SIGNATURE_HEADER) or "").strip()
     timestamp = (headers.get(TIMESTAMP_HEADER) or "").strip()
     if not signature or not timestamp:
@@ -62,7 +70,12 @@ def verify(headers: Mapping[str, str], body: bytes, *, public_key: str) -> None:
 
 
 def parse(headers: Mapping[str, str], body: bytes, *, public_key: str) -> list[ProviderEvent]:
-    """Verify then normalise every event; one malformed event refuses the whole request."""
+    """Verify then normalise every event; one malformed event refuses the whole request.
+
+    Returns the events that matter to us (bounce, dropped, spamreport, delivered), in body
+    order. Raises MissingCredentials or BadSignature (see verify), and MalformedPayload when
+    the body is not a JSON array of objects or an event is malformed (see normalise).
+    """
     verify(headers, body, public_key=public_key)
     events = payload.load_json(body)
     if not isinstance(events, list):
@@ -76,6 +89,14 @@ def parse(headers: Mapping[str, str], body: bytes, *, public_key: str) -> list[P
 
 
 def normalise(event: dict[str, object]) -> ProviderEvent | None:
+    """One SendGrid event as a ProviderEvent, or None for events that change nothing for us
+    (processed, deferred, opens, clicks, a `dropped` for SendGrid's own reasons).
+
+    `bounce` hardness follows the RFC 3463 status and the reason (hardness.classify_failure);
+    a `blocked` bounce or a sender-side `bounce_classification` is neither hard nor soft
+    (None). Raises MalformedPayload when `event` is missing or, for an event we keep,
+    `sg_event_id` is missing or `email` is not an address.
+    """
     name = payload.text(event, "event", required=True, limit=64)
     if name not in ("bounce", "dropped", "spamreport", "delivered"):
         return None  # processed, deferred (SendGrid retries), opens, clicks, unsubscribes

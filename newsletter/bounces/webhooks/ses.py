@@ -81,6 +81,12 @@ class CertCache:
         self._lock = threading.Lock()
 
     def get(self, url: str, fetch: Fetch) -> x509.Certificate:
+        """The certificate at `url` (already checked to be an SNS URL), fetched with `fetch` on
+        first use and kept (at most `size`, oldest dropped).
+
+        Raises BadSignature when the fetch fails (any exception), the answer is over
+        MAX_CERT_BYTES (64 KiB), or it is not a PEM X.509 certificate.
+        """
         with self._lock:
             cert = self._certs.get(url)
         if cert is not None:
@@ -123,6 +129,10 @@ def is_sns_url(url: str, *, path: re.Pattern[str] | None = None) -> bool:
 
 
 def string_to_sign(message: Mapping[str, Any]) -> bytes:
+    """The bytes SNS signs: `key\\nvalue\\n` for each of the Type's SIGNED_KEYS present and not
+    null, in that (alphabetical) order, UTF-8 ("Verifying the signatures of Amazon SNS
+    messages"). Raises KeyError when `message` has no known `Type`.
+    """
     keys = SIGNED_KEYS[str(message["Type"])]
     lines = []
     for key in keys:
@@ -138,7 +148,14 @@ def verify(
     certs: CertCache = DEFAULT_CERTS,
     now: datetime | None = None,
 ) -> None:
-    """Check the SNS signature of an already shape-checked envelope; BadSignature if not."""
+    """Check the SNS signature of an already shape-checked envelope; returns None when valid.
+
+    Raises MissingCredentials (401) when Signature or SigningCertURL is absent; BadSignature
+    (403) for an unsupported SignatureVersion (1 = SHA1withRSA, 2 = SHA256withRSA), a
+    certificate URL off an SNS host, a Timestamp missing or over an hour from `now`, a
+    certificate that cannot be fetched, is not valid now or holds no RSA key, or a signature
+    that does not verify.
+    """
     version = message.get("SignatureVersion")
     signature_text = message.get("Signature")
     cert_url = message.get("SigningCertURL") or message.get("SigningCertUrl")
@@ -176,7 +193,15 @@ def parse(
     certs: CertCache = DEFAULT_CERTS,
     now: datetime | None = None,
 ) -> list[ProviderEvent]:
-    """Verify an SNS POST; confirm a subscription, or normalise an SES notification."""
+    """Verify an SNS POST; confirm a subscription, or normalise an SES notification.
+
+    Returns [] for a subscription or unsubscribe confirmation and for a signed notification
+    that holds no SES event. Raises MalformedPayload (400) for a body that is not a JSON
+    object, an unknown Type (or one the x-amz-sns-message-type header contradicts) or a
+    signed field that is not a string; BadSignature (403) for a TopicArn not in
+    `topic_arns`, a SubscribeURL off an SNS host, or what verify refuses; UpstreamFailed
+    (502) when the SubscribeURL cannot be fetched.
+    """
     envelope = payload.obj(payload.load_json(body), "the body")
     kind = envelope.get("Type")
     if kind not in TYPES:
@@ -221,7 +246,13 @@ def parse(
 
 
 def normalise(message: dict[str, Any], *, sns_message_id: str) -> list[ProviderEvent]:
-    """An SES notification (`notificationType`, or `eventType` for event publishing)."""
+    """An SES notification (`notificationType`, or `eventType` for event publishing) as its
+    ProviderEvents: one per bounced, complained or delivered recipient; [] for other
+    types and for a `not-spam` complaint.
+
+    Raises MalformedPayload when a Bounce, Complaint or Delivery lacks its object or a
+    recipient address is not one.
+    """
     kind = payload.text(message, "notificationType", limit=64) or payload.text(
         message, "eventType", limit=64
     )
