@@ -32,6 +32,8 @@ class DkimSigner:
 
     @classmethod
     def from_file(cls, *, selector: str, domain: str, path: str) -> DkimSigner:
+        """A signer with the PEM private key at `path`; raises DkimError when it cannot
+        be read (the key itself is checked at the first signature)."""
         try:
             key = Path(path).read_bytes()
         except OSError as exc:

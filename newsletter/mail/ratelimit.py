@@ -38,7 +38,10 @@ class RateLimiter(Protocol):
 
 
 class Unlimited:
+    """SEND_RATE=0: no pace at all."""
+
     def acquire(self, count: int = 1) -> float:
+        """Returns at once: 0.0 seconds waited."""
         return 0.0
 
 
@@ -51,6 +54,8 @@ class LocalRateLimiter:
         self._lock = threading.Lock()
 
     def acquire(self, count: int = 1) -> float:
+        """Reserve the next `count` slots of this process's pace and sleep until the first;
+        returns the seconds waited."""
         with self._lock:
             now = time.monotonic()
             at = max(self._next, now)
@@ -70,6 +75,9 @@ class RedisRateLimiter:
         self._script = client.register_script(_RESERVE)
 
     def acquire(self, count: int = 1) -> float:
+        """Reserve the next `count` slots of the shared pace (one Lua call on Redis's clock)
+        and sleep until the first; returns the seconds waited. Raises redis.RedisError
+        when Redis cannot be reached."""
         wait = int(self._script(keys=[self.key], args=[self.interval_us, count])) / 1_000_000
         if wait > 0:
             time.sleep(wait)

@@ -31,7 +31,10 @@ __all__ = [
 class EmailSender(Protocol):
     """Anything that sends one message: raises TemporaryFailure or PermanentFailure."""
 
-    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None: ...
+    def send(self, *, envelope_from: str, recipients: Sequence[str], message: bytes) -> None:
+        """Send `message` (RFC 5322 bytes, CRLF) from `envelope_from` (MAIL FROM) to
+        `recipients` (RCPT TO); raises TemporaryFailure or PermanentFailure."""
+        ...
 
 
 @dataclass

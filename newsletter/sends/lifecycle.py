@@ -212,6 +212,8 @@ def advance_checkpoint(session: Session, *, issue_id: int, seen: int, to: int) -
 
 
 def status_of(session: Session, issue_id: int) -> IssueStatus | None:
+    """The issue's status as stored now (never a stale identity-map copy); None when the
+    issue does not exist."""
     return session.scalar(
         select(Issue.status).where(Issue.id == issue_id).execution_options(populate_existing=True)
     )

@@ -36,7 +36,7 @@ class Purpose(enum.StrEnum):
     CONFIRM = "confirm"
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
-    FORM = "form"  # the signature on our own no-login forms (see web/subscribe.py)
+    FORM = "form"  # the signature on our own no-login forms (see web/public/subscribe.py)
 
 
 @dataclass(frozen=True, slots=True)
