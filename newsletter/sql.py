@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, literal
+from sqlalchemy import ColumnElement, any_, bindparam, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -37,3 +37,13 @@ def among(
     if is_postgresql(session):
         return column == any_(literal(values, ARRAY(column.type)))
     return column.in_(values)
+
+
+def among_param(
+    column: ColumnElement[Any] | QueryableAttribute[Any], name: str, *, postgresql: bool
+) -> ColumnElement[bool]:
+    """`among` for a statement built once and run many times: `column` is one of the
+    list bound to the parameter `name` at execution."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))

@@ -18,17 +18,18 @@ upgrades a stale snapshot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, literal, or_, select, update
+from sqlalchemy import Table, bindparam, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from newsletter.models import Delivery, DeliveryStatus, Subscriber, utcnow
-from newsletter.sql import among, is_postgresql
+from newsletter.sql import among, among_param, is_postgresql
 
 PENDING, SENDING = DeliveryStatus.PENDING, DeliveryStatus.SENDING
 # Statements here go to the Core table, not the ORM entity: an ORM-enabled bulk UPDATE
@@ -198,47 +199,56 @@ def mark_sent_and_renew(
 ) -> None:
     """The SMTP server accepted these `(delivery id, variant key)` messages: mark them
     sent with their content variant (variants.variant_key, for stats and tracking), and
-    renew the claims `still_mine` (may be empty), in one statement: one round trip and
-    one row write per message per flush of the send loop. Does not commit."""
+    renew the claims `still_mine` (may be empty). One prepared UPDATE run once per
+    variant in `sent` (a single executemany round trip), plus one for the renewal:
+    the send loop's flush. Does not commit."""
     now = now or utcnow()
-    ids = [delivery_id for delivery_id, _ in sent]
     groups: dict[str, list[int]] = {}
     for delivery_id, key in sent:
         groups.setdefault(key, []).append(delivery_id)
-    variant: object = (
-        next(iter(groups))
-        if len(groups) == 1  # a handful of variants per batch at most
-        else case(*((among(session, _C.id, g), v) for v, g in groups.items()), else_=_C.variant)
-    )
-    if not still_mine:
-        _set(
-            session,
-            ids,
-            status=SENT,
-            sent_at=now,
-            last_error=None,
-            next_attempt_at=None,
-            variant=variant,
-        )
-        return
-    if not sent:
-        renew(session, still_mine, now=now)
-        return
-    is_sent = among(session, _C.id, ids)
-    _set(
-        session,
-        [*ids, *still_mine],
-        status=case((is_sent, SENT), else_=_C.status),
-        sent_at=case((is_sent, now), else_=_C.sent_at),
-        last_error=case((is_sent, None), else_=_C.last_error),
-        variant=case((is_sent, variant), else_=_C.variant) if len(groups) == 1 else variant,
-        claimed_at=now,
-    )
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    params = [{"ids": ids, "sent_variant": key, "now": now} for key, ids in groups.items()]
+    if postgresql and params:
+        connection.execute(_statements(postgresql).mark_sent, params)
+    else:  # SQLite: an expanding IN cannot be run as an executemany
+        for one in params:
+            connection.execute(_statements(postgresql).mark_sent, one)
+    if still_mine:
+        connection.execute(_statements(postgresql).renew, {"ids": list(still_mine), "now": now})
 
 
 def renew(session: Session, ids: Sequence[int], *, now: datetime | None = None) -> None:
     """Keep these claims alive: the worker holding them is still working. Does not commit."""
-    _set(session, ids, claimed_at=now or utcnow())
+    mark_sent_and_renew(session, [], ids, now=now)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    mark_sent: Any
+    renew: Any
+
+
+@functools.cache
+def _statements(postgresql: bool) -> _Prepared:
+    """The flush's statements, built once per dialect: building an UPDATE through
+    SQLAlchemy's constructors per flush was most of the flush's CPU in the send's
+    profile (bench/send.py under py-spy), and the flush runs every FLUSH_EVERY messages."""
+    mine = (among_param(_C.id, "ids", postgresql=postgresql), _C.status == SENDING)
+    now = bindparam("now", type_=_C.updated_at.type)
+    return _Prepared(
+        mark_sent=update(_TABLE)
+        .where(*mine)
+        .values(
+            status=SENT,
+            sent_at=now,
+            last_error=None,
+            next_attempt_at=None,
+            variant=bindparam("sent_variant", type_=_C.variant.type),
+            updated_at=now,
+        ),
+        renew=update(_TABLE).where(*mine).values(claimed_at=now, updated_at=now),
+    )
 
 
 def release(session: Session, ids: Sequence[int]) -> None:

@@ -324,3 +324,55 @@ def test_international_addresses_in_the_to_header(template, address, wire):
     assert head.isascii() == address.split("@")[0].isascii()
     utf8 = email.message_from_string(raw.decode(), policy=email.policy.default)
     assert utf8["To"].addresses[0].addr_spec == wire
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from([".", "..", "a", " ", "\t", "\r\n", "é", "=", "xyz", ".mj-column {"]),
+        max_size=120,
+    ).map("".join)
+)
+def test_quoted_printable_never_starts_a_line_with_a_period(text):
+    # RFC 2049 section 3: a leading "." is written "=2E", so SMTP dot-stuffing has
+    # nothing to do; the text still decodes exactly and lines stay within 76 octets
+    # (where binascii's own encoding of the same text does).
+    import binascii
+    import quopri
+
+    from newsletter.mail.message import _qp
+
+    data = text.encode("utf-8")
+    encoded = _qp(data)
+    plain = binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
+    longest_plain = max(len(line) for line in plain.split(b"\r\n"))
+    for line in encoded.split(b"\r\n"):
+        assert not line.startswith(b".")
+        assert len(line) <= max(76, longest_plain)
+    assert quopri.decodestring(encoded) == data
+
+
+def test_a_message_has_no_line_starting_with_a_period():
+    dotted = RenderedEmail(
+        subject="Dots",
+        html=(
+            "<style>\n.mj-column-per-100 { width:100% }\n.x{}\n</style>\n"
+            + ".%%nl~name|friend~%%\n" * 3
+            + "." * 200
+            + "\n"
+        ),
+        text=".leading\n..two\n." + "a" * 80 + "\n.%%nl~unsubscribe_url~%%\n",
+    )
+    template = MessageTemplate.build(
+        dotted,
+        from_address="News <news@example.org>",
+        list_id="news.example.org",
+        feedback_id="1:issue:news",
+    )
+    r = recipient(name=".dotted " + "." * 90)
+    raw = template.personalise(r)
+    assert b"\n." not in raw
+    text, html = parts(parse(raw))
+    assert ".mj-column-per-100 { width:100% }" in html
+    assert text.startswith(".leading\n..two\n.")
+    assert escape(r.name) in html
