@@ -14,7 +14,7 @@ Figures printed:
   duplicate bound of a crash (FLUSH_EVERY x concurrency per killed worker).
 
 Run: .venv/bin/python bench/send.py [--subscribers 20000] [--workers 1 2] [--rss 200000]
-(BENCH_CONCURRENCY=8 threads per worker, BENCH_BATCH=100 for SEND_BATCH_SIZE).
+(BENCH_CONCURRENCY=8 threads per worker; BENCH_BATCH sets SEND_BATCH_SIZE, else its default).
 Needs `smtp-sink` (Debian package `postfix`; installed when missing if run as root).
 """
 
@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from newsletter.compose import create_issue  # noqa: E402
+from newsletter.config import DEFAULTS  # noqa: E402
 from newsletter.db import make_engine  # noqa: E402
 from newsletter.models import (  # noqa: E402
     Delivery,
@@ -173,7 +174,9 @@ def run_pipeline(
             NEWSLETTER_REDIS_URL=REDIS,
             NEWSLETTER_SMTP_URL=f"smtp://127.0.0.1:{sink_port}",
             NEWSLETTER_SMTP_POOL_SIZE=str(CONCURRENCY),
-            NEWSLETTER_SEND_BATCH_SIZE=os.environ.get("BENCH_BATCH", "100"),
+            NEWSLETTER_SEND_BATCH_SIZE=os.environ.get(
+                "BENCH_BATCH", str(DEFAULTS["SEND_BATCH_SIZE"])
+            ),
             NEWSLETTER_FROM_ADDRESS="Bench <news@example.org>",
             NEWSLETTER_SEND_RATE=str(rate),
         )

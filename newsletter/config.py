@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "RETURN_PATH_DOMAIN": "",
     "SEND_RATE": 0,
     "SMTP_POOL_SIZE": 4,
-    "SEND_BATCH_SIZE": 100,  # recipients claimed per send task
+    "SEND_BATCH_SIZE": 250,  # recipients claimed per send task (bench/send.py: 100 -> 250 is +35%)
     "SEND_RETRY_DELAY": 60,  # seconds before the first retry after a 4xx; doubles each time
     "SEND_MAX_ATTEMPTS": 6,  # then the delivery fails
     "SEND_CLAIM_TIMEOUT": 300,  # seconds a silent claim is kept before others may take it
