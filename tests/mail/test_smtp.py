@@ -1,35 +1,17 @@
-"""The SMTP pool against a real server (aiosmtpd) and the rate limiter against real Redis."""
+"""One SMTP session (newsletter.mail.smtp) against a real server (aiosmtpd): replies,
+resets, reconnects, SMTPUTF8, A-labels, dot-stuffing, command injection."""
 
 from __future__ import annotations
 
-import threading
-import time
-import uuid
-
 import pytest
-import redis
 
-from newsletter.mail.errors import classify
-from newsletter.mail.pool import SmtpPool
-from newsletter.mail.ratelimit import LocalRateLimiter, RedisRateLimiter, Unlimited, make_limiter
+from newsletter.mail.errors import PermanentFailure, TemporaryFailure, classify
 from newsletter.mail.smtp import SmtpConnection, SmtpTarget
-from newsletter.mail.transport import PermanentFailure, TemporaryFailure
 
-from ..conftest import REDIS_URL
 from ..live import free_port
 from ..sends.smtp_server import ScriptedHandler, start_server
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
-
-
-@pytest.fixture
-def server():  # type: ignore[no-untyped-def]
-    handler = ScriptedHandler()
-    port = free_port()
-    controller = start_server(port, handler)
-    handler.port = port  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
 
 
 def connection(server) -> SmtpConnection:  # type: ignore[no-untyped-def]
@@ -99,70 +81,10 @@ def test_a_server_that_is_down_is_a_temporary_failure():
         send(conn, "x@example.org")
 
 
-def test_the_pool_shares_at_most_size_connections_between_threads(server):
-    pool = SmtpPool(SmtpTarget.from_url(f"smtp://127.0.0.1:{server.port}", timeout=5), 2)
-    errors: list[Exception] = []
-
-    def work(n: int) -> None:
-        try:
-            for i in range(10):
-                pool.send(
-                    envelope_from="b@example.org",
-                    recipients=[f"t{n}-{i}@example.org"],
-                    message=MESSAGE,
-                )
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert len(server.received) == 50
-    opened = [c for c in pool._idle.queue if c.smtp is not None]
-    assert len(opened) <= 2
-    pool.close()
-
-
 def test_classify_follows_rfc_5321_classes():
     assert isinstance(classify(550, b"5.1.1 unknown"), PermanentFailure)
     assert isinstance(classify(451, "later"), TemporaryFailure)
     assert isinstance(classify(-1, "connection lost"), TemporaryFailure)
-
-
-def test_local_limiter_holds_the_pace():
-    limiter = LocalRateLimiter(200)
-    started = time.monotonic()
-    for _ in range(101):
-        limiter.acquire()
-    elapsed = time.monotonic() - started
-    assert 0.48 <= elapsed <= 0.6  # 100 intervals of 5 ms
-
-
-def test_redis_limiter_is_shared_by_every_limiter_on_the_key():
-    key = f"test-rate-{uuid.uuid4().hex}"
-    client = redis.Redis.from_url(REDIS_URL)
-    a, b = RedisRateLimiter(client, 200, key=key), RedisRateLimiter(client, 200, key=key)
-    started = time.monotonic()
-    threads = [
-        threading.Thread(target=lambda lim=lim: [lim.acquire() for _ in range(50)])
-        for lim in (a, b)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    assert 0.45 <= elapsed <= 0.7  # 100 messages at 200/s together, not 50 at 200/s each
-    client.delete(key)
-
-
-def test_make_limiter_picks_the_right_kind():
-    assert isinstance(make_limiter(0, REDIS_URL), Unlimited)
-    assert isinstance(make_limiter(5, None), LocalRateLimiter)
-    assert isinstance(make_limiter(5, REDIS_URL), RedisRateLimiter)
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
