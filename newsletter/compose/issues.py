@@ -24,7 +24,7 @@ from newsletter.sends import lifecycle
 
 from .errors import ComposeError, IssueNotFound
 from .paging import Page, clamp_limit, encode_cursor, read_cursor
-from .posts import category_ids_by_name, check_text, get_posts, in_categories
+from .posts import check_text, compose_category_ids, get_posts, in_categories
 
 MAX_SUBJECT = 300
 MAX_PREHEADER = 300
@@ -117,7 +117,7 @@ def posts_since(
     if since is not None:
         stmt = stmt.where(Post.published_at >= aware(since))
     if category_names:
-        ids = expand_categories(session, category_ids_by_name(session, category_names))
+        ids = expand_categories(session, compose_category_ids(session, category_names))
         stmt = stmt.where(in_categories(ids))
     return list(session.scalars(stmt.order_by(Post.published_at.desc(), Post.id.desc())))
 

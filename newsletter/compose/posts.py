@@ -48,8 +48,8 @@ def most_specific(categories: Iterable[Category]) -> list[Category]:
     return [c for c in chosen if c.id not in implied]
 
 
-def category_ids_by_name(session: Session, names: Iterable[str]) -> list[int]:
-    """Ids for full category names (see newsletter.categories); raises ComposeError for an
+def compose_category_ids(session: Session, names: Iterable[str]) -> list[int]:
+    """`categories.category_ids_by_name` for the composer: raises ComposeError for an
     unknown name or text a database cannot store."""
     checked = [check_text(n, field="category") for n in names]
     try:
@@ -94,7 +94,7 @@ def list_posts(
         )
     if category:
         stmt = stmt.where(
-            in_categories(expand_categories(session, category_ids_by_name(session, [category])))
+            in_categories(expand_categories(session, compose_category_ids(session, [category])))
         )
     if cursor:
         stmt = stmt.where(_after(*_decode_post_cursor(cursor)))
