@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.models import Feed, utcnow
@@ -188,7 +189,11 @@ def add_feed(
         failures=0,
     )
     session.add(feed)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same URL added at the same moment (UNIQUE feeds.url)
+        session.rollback()
+        raise Conflict(f"{url} is watched already") from None
     result = save_posts(session, download.posts or [], source_label=url)  # commits
     return feed, result
 

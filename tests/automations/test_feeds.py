@@ -149,6 +149,27 @@ def test_the_same_feed_twice_is_a_conflict(db_session, app, feed_server):
     assert _feed_count(db_session) == 1
 
 
+def test_the_same_feed_added_twice_at_once_is_a_conflict_not_an_error(
+    db_session, app, feed_server, monkeypatch
+):
+    # Another request adds the same URL between our check and our insert (the race of
+    # two clicks): the UNIQUE constraint decides, and the loser gets Conflict (409).
+    download = feeds._download
+
+    def racing(url: str, **kwargs: object) -> object:
+        fetched = download(url, **kwargs)  # type: ignore[arg-type]
+        db_session.add(
+            Feed(url=url, every_minutes=60, allow_private=True, failures=0, next_poll_at=T0)
+        )
+        db_session.commit()
+        return fetched
+
+    monkeypatch.setattr(feeds, "_download", racing)
+    with pytest.raises(Conflict, match="watched already"):
+        feeds.add_feed(db_session, url=feed_server.url(), allow_private=True)
+    assert _feed_count(db_session) == 1
+
+
 @pytest.mark.parametrize(
     ("text", "minutes"), [("5m", 5), ("1h", 60), ("90", 90), ("1d", 1440), ("2H", 120)]
 )
