@@ -92,24 +92,33 @@ def _qp(data: bytes) -> bytes:
     """
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
     encoded = encoded if b"\n" in data else encoded.replace(b"\n", b"\r\n")
-    return _dot_safe(encoded) if encoded[:1] == b"." or b"\n." in encoded else encoded
+    if encoded[:1] == b"." or b"\n." in encoded or (len(encoded) > 76 and _has_long_line(encoded)):
+        return _fix_lines(encoded)
+    return encoded
 
 
-def _dot_safe(encoded: bytes) -> bytes:
-    """Quoted-printable lines with none starting with a period: a leading "." becomes
-    "=2E" (any character may be encoded; RFC 2049 section 3 advises it, since SMTP
-    treats a line's leading period specially). Lines stay within 76 characters.
+def _has_long_line(encoded: bytes) -> bool:
+    return any(len(line) > 76 for line in encoded.split(b"\r\n"))
 
-    Every segment and value starts a line, so a message built here has no line that
-    starts with a period, and SMTP's dot-stuffing (RFC 5321 4.5.2), a copy of the whole
-    ~100 kB message per send, never has anything to do: that copy was a sixth of a
-    worker's CPU in the profile of bench/send.py (MJML's CSS has lines starting ".mj-").
+
+def _fix_lines(encoded: bytes) -> bytes:
+    """Quoted-printable lines within 76 characters (RFC 2045 6.7 (5)) with none starting
+    with a period.
+
+    - A leading "." becomes "=2E" (any character may be encoded; RFC 2049 section 3
+      advises it, since SMTP treats a line's leading period specially). Every segment and
+      value starts a line, so a message built here has no line that starts with a period,
+      and SMTP's dot-stuffing (RFC 5321 4.5.2), a copy of the whole ~100 kB message per
+      send, never has anything to do: that copy was a sixth of a worker's CPU in the
+      profile of bench/send.py (MJML's CSS has lines starting ".mj-").
+    - binascii.b2a_qp writes a 77-character line when it encodes whitespace at the very
+      end of a full line; such a line gets one more soft break.
     """
-    lines = encoded.split(b"\r\n")
     out: list[bytes] = []
-    for line in lines:
-        while line[:1] == b".":
-            line = b"=2E" + line[1:]
+    for line in encoded.split(b"\r\n"):
+        while True:
+            if line[:1] == b".":
+                line = b"=2E" + line[1:]
             if len(line) <= 76:
                 break
             cut = 75  # with the soft break "=", 76; never inside an =XX escape
