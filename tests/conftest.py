@@ -29,7 +29,22 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 POSTGRES_URL = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_of_this_process(base: str) -> str:
+    """The Redis database of this pytest process: the configured one, or under pytest-xdist
+    one per worker counting down from it (gw0 the configured one, gw1 the one below...),
+    so parallel workers never flush each other's queues."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return base
+    head, _, db = base.rpartition("/")
+    return f"{head}/{(int(db or 0) - int(worker[2:])) % 16}"
+
+
+REDIS_URL = _redis_of_this_process(
+    os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+)
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
 
