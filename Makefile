@@ -31,8 +31,11 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Tests run in parallel processes (one per core, at most 4): most of the suite's time is
+# spent waiting on real workers, servers and browsers. Each process has its own
+# PostgreSQL database and Redis database (tests/conftest.py).
 test: $(VENV)/.dev services lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=4
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
