@@ -10,8 +10,9 @@
   (`newsletter.automations.digests`, which also judges the digests themselves).
 
 The send walks recipients in id order (`next_recipients`) and judges each batch
-again just before sending it (`judge`), so an unsubscribe or a suppression takes
-effect within one batch of a running send.
+again just before sending it (`judge`), and the rest of a batch again every
+`deliver.REJUDGE_EVERY` seconds while it sends, so an unsubscribe or a suppression
+takes effect within seconds of a running send.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from newsletter.mail.errors import PermanentFailure, TemporaryFailure
 from newsletter.mail.message import Recipient
 from newsletter.mail.ratelimit import RateLimiter
 from newsletter.mail.transport import EmailSender
-from newsletter.models import IssueStatus, SuppressionReason, utcnow
+from newsletter.models import Frequency, IssueStatus, SuppressionReason, utcnow
 from newsletter.subscribers.suppression import suppress
 from newsletter.subscribers.tokens import preferences_url, unsubscribe_url
 from newsletter.tracking.tokens import delivery_token
@@ -46,6 +46,7 @@ FLUSH_SECONDS = 2.0  # ...or this long, so a slow rate still records what it sen
 # row writes, and the database shares the machine's cores with the workers.
 RENEW_EVERY = 5.0
 STATUS_EVERY = 0.5  # seconds between checks for pause/cancel inside a batch
+REJUDGE_EVERY = 5.0  # seconds: a batch still sending after this long judges the rest again
 MAX_BACKOFF = 3600.0
 # RFC 3463 X.1.x: the address itself is bad (user unknown, bad domain): never mail it again.
 _ADDRESS_STATUS = re.compile(r"\b5\.1\.\d{1,3}\b")
@@ -149,29 +150,13 @@ def run_batch(
         on_claimed()
 
     pace = digests.pace_of(session, issue_id)
-    if pace is None:
-        plan = audience.issue_plan(session, issue_id)
-        verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
-    else:  # a digest: each reader's posts are the rows it carries for them
-        verdicts = digests.judge(session, issue_id, pace, {c.subscriber_id: c.id for c in claimed})
-    session.commit()
-    by_reason: dict[str, list[int]] = {}
-    to_send = []
-    for c in claimed:
-        verdict = verdicts[c.subscriber_id]
-        if verdict.skip is not None:
-            by_reason.setdefault(verdict.skip, []).append(c.id)
-        else:
-            to_send.append((c, verdict))
-    for reason, ids in by_reason.items():
-        ledger.mark_skipped(session, ids, reason)
-        outcome.skipped += len(ids)
-    session.commit()
+    to_send = _judge(session, issue_id, pace, claimed, outcome)
 
     renew_every = min(RENEW_EVERY, settings.send_claim_timeout / 3)
     sent: list[tuple[int, str]] = []  # (delivery id, variant key), recorded at the flush
-    last_flush = last_check = last_renew = time.monotonic()
-    for position, (c, verdict) in enumerate(to_send):
+    last_flush = last_check = last_renew = last_judged = time.monotonic()
+    position = 0
+    while position < len(to_send):
         if sent and (len(sent) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS):
             renew = time.monotonic() - last_renew >= renew_every
             _flush(session, sent, [x.id for x, _ in to_send[position:]] if renew else [])
@@ -192,6 +177,17 @@ def run_batch(
                 outcome.stopped = True
                 return outcome
             session.commit()
+            if pace is None and last_flush - last_judged >= REJUDGE_EVERY:
+                # A slow batch (a low SEND_RATE) judges the rest again, so an unsubscribe
+                # takes effect within seconds whatever the batch size and rate. (A digest's
+                # judgement also assigns the owed rows it carries: judged once per batch.)
+                rest = _judge(session, issue_id, pace, [x for x, _ in to_send[position:]], outcome)
+                to_send = to_send[:position] + rest
+                last_judged = time.monotonic()
+                if position >= len(to_send):
+                    break
+        c, verdict = to_send[position]
+        position += 1
         try:
             message = build_message(
                 session, settings, issue_id=issue_id, claimed=c, verdict=verdict
@@ -233,6 +229,38 @@ def run_batch(
     outcome.sent += len(sent)
     outcome.finished = finish_if_done(session, issue_id)
     return outcome
+
+
+def _judge(
+    session: Session,
+    issue_id: int,
+    pace: Frequency | None,
+    claimed: list[ledger.Claimed],
+    outcome: BatchOutcome,
+) -> list[tuple[ledger.Claimed, audience.Verdict]]:
+    """Judge claimed rows now: record the skipped ones (reason in last_error) and return
+    the others, in order, with what each recipient gets (commits)."""
+    if not claimed:
+        return []
+    if pace is None:
+        plan = audience.issue_plan(session, issue_id)
+        verdicts = audience.judge(session, plan, [c.subscriber_id for c in claimed])
+    else:  # a digest: each reader's posts are the rows it carries for them
+        verdicts = digests.judge(session, issue_id, pace, {c.subscriber_id: c.id for c in claimed})
+    session.commit()
+    by_reason: dict[str, list[int]] = {}
+    to_send = []
+    for c in claimed:
+        verdict = verdicts[c.subscriber_id]
+        if verdict.skip is not None:
+            by_reason.setdefault(verdict.skip, []).append(c.id)
+        else:
+            to_send.append((c, verdict))
+    for reason, ids in by_reason.items():
+        ledger.mark_skipped(session, ids, reason)
+        outcome.skipped += len(ids)
+    session.commit()
+    return to_send
 
 
 def build_message(

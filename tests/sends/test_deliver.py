@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from newsletter.compose import InvalidTransition, preview
 from newsletter.mail import verp
+from newsletter.mail.ratelimit import Unlimited
 from newsletter.models import (
     Delivery,
     DeliveryStatus,
@@ -206,6 +207,45 @@ def test_an_unsubscribe_during_the_send_takes_effect_at_the_next_batch(
     drain(db_session, settings, issue.id, pool)
     assert late.email not in smtp.by_rcpt()
     assert rows(db_session, issue.id)[late.email].last_error == "unsubscribed"
+
+
+def test_an_unsubscribe_takes_effect_inside_a_slow_batch(
+    db_session, settings, world, smtp, pool, monkeypatch
+):
+    # A batch that is still sending after REJUDGE_EVERY (a low SEND_RATE) judges the rest
+    # of its recipients again: readers who left meanwhile get nothing, however large the
+    # batch. Here the re-judging happens at every flush, and everyone in bulk* leaves as
+    # soon as the first message of the send has gone out.
+    monkeypatch.setattr(deliver, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(deliver, "REJUDGE_EVERY", 0.0)
+    issue = world["issue"]
+    leavers = {s.email for name, s in world["subs"].items() if name.startswith("bulk")}
+    sent_before: list[str] = []
+
+    class LeaveAfterFirst:
+        def send(self, *, envelope_from: str, recipients: list[str], message: bytes) -> None:
+            pool.send(envelope_from=envelope_from, recipients=recipients, message=message)
+            sent_before.extend(recipients)
+            if len(sent_before) == 1:
+                db_session.execute(
+                    Subscriber.__table__.update()
+                    .where(Subscriber.email.in_(leavers))
+                    .values(status=SubscriberStatus.UNSUBSCRIBED)
+                )
+                db_session.commit()
+
+    start(db_session, issue.id)
+    first = deliver.run_batch(
+        db_session, settings, issue_id=issue.id, sender=LeaveAfterFirst(), limiter=Unlimited()
+    )
+    # The first batch (7 claimed) held bulk0 and bulk1 after the three readers before them.
+    claimed_leavers = [e for e, row in rows(db_session, issue.id).items() if e in leavers]
+    assert claimed_leavers, "the first batch held none of the leavers: the test proves nothing"
+    assert first.sent == len(sent_before) and set(sent_before).isdisjoint(leavers)
+    for email in claimed_leavers:
+        assert rows(db_session, issue.id)[email].last_error == "unsubscribed"
+    drain(db_session, settings, issue.id, pool)
+    assert leavers.isdisjoint(smtp.by_rcpt())
 
 
 def deliver_limiter():  # type: ignore[no-untyped-def]
