@@ -48,24 +48,24 @@ def render_variant(
 ) -> MessageTemplate:
     """The issue with only `post_ids` (issue order kept), as a template with list headers;
     a digest gets its table of contents and excerpts (`automations.digests`). With
-    tracking on (TRACKING and the issue's own flag) its links are rewritten and the pixel
-    added, the delivery's token left as the `track` placeholder (commits the links)."""
+    tracking on (TRACKING and the issue's own flag; digests too) its links are rewritten
+    and the pixel added, the delivery's token left as the `track` placeholder (commits
+    the links)."""
     issue = get_issue(session, issue_id, with_posts=True)
     wanted = set(post_ids)
     if issue.kind is IssueKind.DIGEST:
         from newsletter.automations.digests import digest_content
 
         content = digest_content(session, settings, issue_id=issue_id, post_ids=post_ids)
-        rendered = render_issue(content, branding_from_settings(settings))
-        return envelope.issue_template(rendered, settings, issue_id=issue_id)
-    content = IssueContent(
-        subject=issue.subject,
-        preheader=issue.preheader,
-        intro_markdown=issue.intro,
-        outro_markdown=issue.outro,
-        posts=tuple(post_block(i) for i in issue.items if i.post_id in wanted),
-        web_url=archive_url(settings.base_url, issue),
-    )
+    else:
+        content = IssueContent(
+            subject=issue.subject,
+            preheader=issue.preheader,
+            intro_markdown=issue.intro,
+            outro_markdown=issue.outro,
+            posts=tuple(post_block(i) for i in issue.items if i.post_id in wanted),
+            web_url=archive_url(settings.base_url, issue),
+        )
     rendered = render_issue(content, branding_from_settings(settings))
     if tracking_on(settings, issue.tracking):
         rendered = track_variant(session, settings, rendered, issue_id=issue_id)

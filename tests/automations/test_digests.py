@@ -5,6 +5,7 @@ messages themselves (the post cards' `id="post-N"`), then checked against the le
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -205,7 +206,9 @@ def test_two_weeks_every_reader_gets_each_post_once_at_their_pace(db_session, se
     assert "weekly digest" in made[2].subject and "November 9, 2026" in made[2].subject
 
 
-def test_a_digest_has_contents_excerpts_and_read_more_links(db_session, settings, smtp, pool):
+def test_a_digest_has_contents_excerpts_and_read_more_links(
+    db_session, settings, smtp, pool, send_app
+):
     s = db_session
     linked = add_post(s, "Linked post", ("AI",))
     unlinked = add_post(s, "Unlinked post", ("AI",), url=False)
@@ -215,7 +218,7 @@ def test_a_digest_has_contents_excerpts_and_read_more_links(db_session, settings
         clock.move_to(at(4))
         issue_id = send_issue(s, settings, pool, "Mid-week", [linked, unlinked])
         clock.move_to(at(9, 8))
-        assert len(run_digests(s, settings, pool)) == 1
+        [digest_id] = run_digests(s, settings, pool)
     slug = s.get(Issue, issue_id).slug
     [received] = smtp.by_rcpt()["reader@example.org"]
     message = received.message()
@@ -227,7 +230,17 @@ def test_a_digest_has_contents_excerpts_and_read_more_links(db_session, settings
     assert contents < html.index(f'id="post-{linked.id}"') < html.index(f'id="post-{unlinked.id}"')
     assert f'href="#post-{linked.id}"' in html and f'href="#post-{unlinked.id}"' in html
     assert "Linked post excerpt" in html and "Linked post body" not in html  # excerpts
-    assert 'href="https://blog.example.org/linked-post"' in html
+    # Tracked like any issue: a pixel, and the post's own link goes through /c/ and is
+    # counted for the digest (links to our own archive stay as they are).
+    assert 'href="https://blog.example.org/linked-post"' not in html
+    assert re.search(r'<img src="http://localhost/o/[^"]+\.gif"', html)
+    [click] = set(re.findall(r'href="(http://localhost/c/[^"]+)"', html))
+    answer = send_app.test_client().get(
+        click.removeprefix("http://localhost"), headers={"User-Agent": "Mozilla/5.0 (X11)"}
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "https://blog.example.org/linked-post"
+    assert issue_stats(s, digest_id)["clicks"]["total"] == 1
     assert f'href="http://localhost/archive/{slug}#post-{unlinked.id}"' in html
     assert "In this digest:\n1. Linked post\n2. Unlinked post" in text
     assert f"Read more: http://localhost/archive/{slug}#post-{unlinked.id}" in text
