@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -24,8 +25,14 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1000  # the login form's limit; argon2 hashes any length, slowly
 _SESSION_ID = re.compile(r"([0-9]{1,10}):([0-9]{1,12})")  # ASCII digits; str.isdigit takes "١"
 _hasher = PasswordHasher()
-# Verifying against a real hash when the user does not exist keeps timing equal.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against a real hash when the user does not exist keeps timing equal.
+    Made on first use, not at import: every CLI command and worker imports this module,
+    and one argon2 hash is about 90 ms of each start."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -123,7 +130,7 @@ def change_password(
     password or a new one of the wrong length."""
     user = session.get(User, user_id)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, current_password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), current_password)
     except (VerificationError, InvalidHashError, UnicodeEncodeError):
         raise AccountError("the current password is wrong") from None
     if user is None or not user.active:
@@ -158,7 +165,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     """The active user with these credentials, or None; rehashes outdated hashes."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
