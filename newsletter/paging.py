@@ -1,4 +1,5 @@
-"""Opaque keyset cursors, one codec for every list (posts, issues, subscribers).
+"""Opaque keyset cursors, one codec for every list (posts, issues, subscribers, feeds,
+automations), and `page_by_id` for lists in id order.
 
 A cursor is the sort key of the last row of a page; the next page starts after it,
 so a page deep in a large table costs the same index seek as the first one.
@@ -10,6 +11,10 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 CURSOR_MESSAGE = "the cursor is not valid; use the `next` value of a previous page"
 
@@ -55,3 +60,24 @@ def decode_cursor(cursor: str, *kinds: type) -> tuple[object, ...]:
         return tuple(out)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor(CURSOR_MESSAGE) from None
+
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+
+
+def page_by_id(
+    session: Session, stmt: Select[Any], id_column: Any, *, cursor: str | None, limit: int | None
+) -> tuple[list[Any], str | None]:
+    """One page of `stmt`'s rows in ascending `id_column` order, after `cursor` (a `next`
+    of a previous page), at most `limit` rows (1..MAX_LIMIT, default DEFAULT_LIMIT).
+    Returns (rows, next cursor or None on the last page); raises InvalidCursor."""
+    size = DEFAULT_LIMIT if limit is None else max(1, min(MAX_LIMIT, limit))
+    if cursor:
+        (after,) = decode_cursor(cursor, int)
+        stmt = stmt.where(id_column > after)
+    rows = list(session.scalars(stmt.order_by(id_column).limit(size + 1)))
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    return rows, encode_cursor(int(rows[-1].id))

@@ -24,6 +24,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsletter import paging
 from newsletter.models import Feed, utcnow
 from newsletter.posts.errors import PostImportError
 from newsletter.posts.parsed import ParsedPost
@@ -106,6 +107,17 @@ class PollResult:
 def list_feeds(session: Session) -> list[Feed]:
     """Every watched feed, by id."""
     return list(session.scalars(select(Feed).order_by(Feed.id)))
+
+
+def feeds_page(
+    session: Session, *, cursor: str | None = None, limit: int | None = None
+) -> tuple[list[Feed], str | None]:
+    """One page of feeds by id and the cursor of the next (None on the last page);
+    `limit` 1..100, default 25. Raises FeedError for a cursor no page handed out."""
+    try:
+        return paging.page_by_id(session, select(Feed), Feed.id, cursor=cursor, limit=limit)
+    except paging.InvalidCursor as exc:
+        raise FeedError(str(exc)) from None
 
 
 def get_feed(session: Session, feed_id: int) -> Feed:

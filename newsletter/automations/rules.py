@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from newsletter import paging
 from newsletter.categories import UnknownCategory, category_ids_by_name, expand_categories
 from newsletter.compose.errors import ComposeError
 from newsletter.compose.issues import MAX_ITEMS, MAX_SUBJECT, clean_subject, last_sent_at
@@ -163,6 +164,23 @@ def list_automations(session: Session) -> list[Automation]:
     """Every automation, by id, with its categories loaded and fresh from the database."""
     stmt = select(Automation).options(selectinload(Automation.categories)).order_by(Automation.id)
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+def automations_page(
+    session: Session, *, cursor: str | None = None, limit: int | None = None
+) -> tuple[list[Automation], str | None]:
+    """One page of automations by id (categories loaded, fresh) and the cursor of the next
+    (None on the last page); `limit` 1..100, default 25. Raises AutomationError for a
+    cursor no page handed out."""
+    stmt = (
+        select(Automation)
+        .options(selectinload(Automation.categories))
+        .execution_options(populate_existing=True)
+    )
+    try:
+        return paging.page_by_id(session, stmt, Automation.id, cursor=cursor, limit=limit)
+    except paging.InvalidCursor as exc:
+        raise AutomationError(str(exc)) from None
 
 
 def get_automation(session: Session, automation_id: int) -> Automation:

@@ -237,3 +237,32 @@ def test_a_failing_feed_shows_its_error_on_the_page(client, login, db_session, f
     login("author")
     page = client.get("/author/feeds").get_data(as_text=True)
     assert "Failing (1 in a row):" in page and "HTTP 500" in page
+
+
+def test_feed_and_automation_lists_are_keyset_paged(client, auth, db_session):
+    # DESIGN.md "Lists": {"items", "next"}, ?cursor= and ?limit=; every row once, in id order.
+    now = datetime.now(UTC)
+    for n in range(7):
+        db_session.add(Feed(url=f"https://blog{n}.example.org/feed.xml", every_minutes=60,
+                            allow_private=False, failures=0, next_poll_at=now))  # fmt: skip
+        rules.create_automation(db_session, name=f"A{n}", schedule="0 8 * * 1", subject="S")
+    db_session.commit()
+    for path in ("/api/v1/feeds", "/api/v1/automations"):
+        seen: list[int] = []
+        cursor = None
+        pages = 0
+        while True:
+            query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = client.get(path, query_string=query, headers=auth)
+            assert page.status_code == 200, page.json
+            seen += [item["id"] for item in page.json["items"]]
+            assert len(page.json["items"]) <= 3
+            pages += 1
+            cursor = page.json["next"]
+            if cursor is None:
+                break
+        assert pages == 3 and seen == sorted(seen) and len(set(seen)) == 7, (path, seen)
+        assert len(client.get(path, headers=auth).json["items"]) == 7  # default 25 a page
+        for bad in ({"cursor": "garbage"}, {"limit": 0}, {"limit": 101}):
+            answer = client.get(path, query_string=bad, headers=auth)
+            assert answer.status_code == 422, (path, bad, answer.json)

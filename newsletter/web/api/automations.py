@@ -37,6 +37,11 @@ class FeedList(BaseModel):
     next: str | None = None
 
 
+class PageQuery(BaseModel):
+    cursor: str | None = Field(None, max_length=200, description="`next` of the previous page")
+    limit: int | None = Field(None, ge=1, le=100)
+
+
 class FeedCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,13 +127,19 @@ def _errors() -> Iterator[None]:
         raise ApiError(422, "validation_error", str(exc)) from None
 
 
-@api.operation("/feeds", summary="Watched feeds", tag="feeds", response=FeedList)
-def list_feeds_api() -> FeedList:
-    """GET /api/v1/feeds: every watched feed with its polling state. 200; 401 without a valid bearer
-    token.
+@api.operation(
+    "/feeds", summary="Watched feeds, by id", tag="feeds", query=PageQuery, response=FeedList
+)
+def list_feeds_api(query: PageQuery) -> FeedList:
+    """GET /api/v1/feeds: watched feeds with their polling state, by id, keyset-paged
+    (`?cursor=`, `?limit=` 1..100, default 25). 200 with `{"items", "next"}`; 422 for a bad
+    cursor or limit; 401 without a valid bearer token.
     """
-    feeds = feed_service.list_feeds(get_session())
-    return FeedList(items=[FeedOut.model_validate(feed_dict(f)) for f in feeds])
+    with _errors():
+        feeds, following = feed_service.feeds_page(
+            get_session(), cursor=query.cursor, limit=query.limit
+        )
+    return FeedList(items=[FeedOut.model_validate(feed_dict(f)) for f in feeds], next=following)
 
 
 @api.operation(
@@ -176,13 +187,25 @@ def delete_feed_api(feed_id: int) -> None:
         feed_service.remove_feed(get_session(), feed_id=feed_id)
 
 
-@api.operation("/automations", summary="Automations", tag="automations", response=AutomationList)
-def list_automations_api() -> AutomationList:
-    """GET /api/v1/automations: every automation with its schedule and last run. 200; 401 without a
-    valid bearer token.
+@api.operation(
+    "/automations",
+    summary="Automations, by id",
+    tag="automations",
+    query=PageQuery,
+    response=AutomationList,
+)
+def list_automations_api(query: PageQuery) -> AutomationList:
+    """GET /api/v1/automations: automations with their schedule and last run, by id,
+    keyset-paged (`?cursor=`, `?limit=` 1..100, default 25). 200 with `{"items", "next"}`;
+    422 for a bad cursor or limit; 401 without a valid bearer token.
     """
-    items = rules.list_automations(get_session())
-    return AutomationList(items=[AutomationOut.model_validate(automation_dict(a)) for a in items])
+    with _errors():
+        items, following = rules.automations_page(
+            get_session(), cursor=query.cursor, limit=query.limit
+        )
+    return AutomationList(
+        items=[AutomationOut.model_validate(automation_dict(a)) for a in items], next=following
+    )
 
 
 @api.operation(
