@@ -76,6 +76,7 @@ from newsletter.sends.audience import (
     SKIP_SUPPRESSED,
     Verdict,
     issue_plan,
+    recipient_rows,
 )
 from newsletter.subscribers.suppression import email_hash, suppressed_hashes
 
@@ -296,15 +297,7 @@ def judge(
     left for the caller's commit, with the rows it marks skipped.
     """
     ids = list(deliveries)
-    rows = session.execute(
-        select(
-            Subscriber.id,
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.status,
-            Subscriber.frequency,
-        ).where(Subscriber.id.in_(ids))
-    ).all()
+    rows = recipient_rows(session, ids)
     suppressed = suppressed_hashes(session, [r.email for r in rows])
     verdicts: dict[int, Verdict] = {sid: Verdict(sid, "", "", skip="deleted") for sid in ids}
     eligible: dict[int, tuple[str, str]] = {}
